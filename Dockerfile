@@ -1,0 +1,21 @@
+# Dealbook app image. htmx comes from npm (package-lock.json) in a build stage.
+FROM node:20-slim AS frontend
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml ./
+COPY app ./app
+RUN pip install --disable-pip-version-check .
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+COPY --from=frontend /src/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+RUN pip install --disable-pip-version-check --no-deps -e . && useradd --create-home dealbook
+USER dealbook
+EXPOSE 8000
+CMD ["dealbook", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,71 @@
+# Dealbook: `make run` serves the app, `make test` runs every check. Both set everything up
+# on a fresh machine (venv, packages, htmx, database) and are safe to repeat.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HTMX := static/vendor/htmx.min.js
+NPM_INSTALLED := node_modules/.installed
+
+export HOST ?= 127.0.0.1
+export PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format migrate seed bench services clean
+
+help:
+	@echo "make run      set up, migrate, seed (empty database only) and serve on $(HOST):$(PORT)"
+	@echo "make test     set up, then ruff, import contracts and pytest on SQLite and PostgreSQL"
+	@echo "make lint     ruff check, ruff format --check, import-linter"
+	@echo "make format   ruff format and safe fixes"
+	@echo "make migrate  apply migrations to DATABASE_URL (default sqlite:///var/dealbook.db)"
+	@echo "make seed     load the reference deals into an empty database"
+	@echo "make bench    run the engine benchmarks (JSON lines)"
+
+$(INSTALLED): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(NPM_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(HTMX): $(NPM_INSTALLED)
+	@mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+setup: $(INSTALLED) $(HTMX)
+	@mkdir -p var
+
+migrate: setup
+	$(BIN)/dealbook migrate
+
+seed: migrate
+	$(BIN)/dealbook seed
+
+run: seed
+	$(BIN)/dealbook serve --host $(HOST) --port $(PORT)
+
+services:
+	@bash scripts/test-services
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: setup services lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Assumption sets: the file format, immutable versions, and each deal's current version."""

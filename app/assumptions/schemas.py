@@ -1,0 +1,337 @@
+"""The assumption-set format: one saved version of everything a deal valuation needs.
+
+Units are stated once and hold everywhere: money in the deal currency (whole units, not
+millions), share counts in shares, rates and percentages as fractions (0.08 for 8%). A rate
+that looks like a percent (25 for a tax rate) is rejected with the field's name, never
+divided by 100. `provenance` labels where each number came from, so published facts and
+analyst assumptions are never confused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+def _fraction(limit: float) -> AfterValidator:
+    def check(value: float) -> float:
+        if abs(value) > limit:
+            raise ValueError(
+                f"{value:g} looks like a percent; enter rates as fractions (e.g. 0.25 for 25%)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Rate = Annotated[float, _fraction(1.0)]
+"""A rate or percentage as a fraction in [-1, 1]."""
+WideRate = Annotated[float, _fraction(3.0)]
+"""Growth, or capex and D&A as a share of revenue: a build-out can pass 100%, not 300%."""
+Money = Annotated[float, Field(ge=0)]
+Price = Annotated[float, Field(gt=0)]
+Shares = Annotated[float, Field(gt=0)]
+PerYear = list[Rate]
+WidePerYear = list[WideRate]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Basis(StrEnum):
+    PUBLISHED = "published"
+    DERIVED = "derived"
+    ASSUMPTION = "assumption"
+
+
+class Provenance(Model):
+    basis: Basis
+    note: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class Structure(StrEnum):
+    FIXED_RATIO = "fixed_ratio"
+    FIXED_VALUE = "fixed_value"
+
+
+class PriceBand(Model):
+    lower: Price
+    upper: Price
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.lower >= self.upper:
+            raise ValueError("lower must be below upper")
+        return self
+
+
+class DealTerms(Model):
+    structure: Structure = Structure.FIXED_RATIO
+    exchange_ratio: Annotated[float, Field(gt=0)] | None = None
+    value_per_share: Price | None = None
+    cash_per_share: Money = 0.0
+    acquirer_reference_price: Price
+    target_unaffected_price: Price
+    collar: PriceBand | None = None
+    walkaway: PriceBand | None = None
+    target_vwap: Price | None = None
+    """The target's VWAP before the approach (e.g. 30 days), for a second premium."""
+    target_52_week: PriceBand | None = None
+    """The target's 52-week trading range, shown on the football field."""
+
+    @model_validator(mode="after")
+    def _structure_inputs(self) -> Self:
+        if self.structure is Structure.FIXED_RATIO and self.exchange_ratio is None:
+            raise ValueError("a fixed_ratio deal needs exchange_ratio")
+        if self.structure is Structure.FIXED_VALUE and self.value_per_share is None:
+            raise ValueError("a fixed_value deal needs value_per_share")
+        return self
+
+
+class Option(Model):
+    """Options, warrants or RSUs (strike 0): counted by the treasury stock method."""
+
+    count: Annotated[float, Field(ge=0)]
+    strike: Money = 0.0
+
+
+class Convertible(Model):
+    """Counted if-converted when the share price is above the conversion price."""
+
+    shares: Annotated[float, Field(ge=0)]
+    conversion_price: Price
+
+
+class ShareCapital(Model):
+    basic: Shares
+    options: list[Option] = Field(default_factory=list)
+    warrants: list[Option] = Field(default_factory=list)
+    rsus: Annotated[float, Field(ge=0)] = 0.0
+    convertibles: list[Convertible] = Field(default_factory=list)
+
+
+class Operating(Model):
+    base_revenue: Annotated[float, Field(gt=0)]
+    revenue_growth: WidePerYear
+    ebit_margin: PerYear
+    da_pct_revenue: WidePerYear
+    capex_pct_revenue: WidePerYear
+    nwc_pct_revenue: Rate
+    tax_rate: Annotated[Rate, Field(ge=0)]
+
+
+class CostOfCapital(Model):
+    risk_free: Rate
+    beta: Annotated[float, Field(gt=0, le=5)]
+    equity_risk_premium: Rate
+    size_premium: Rate = 0.0
+    country_premium: Rate = 0.0
+    pre_tax_cost_of_debt: Rate
+    debt_weight: Annotated[Rate, Field(ge=0, lt=1)]
+    wacc: Annotated[Rate, Field(gt=0)] | None = None
+    """An analyst's WACC, used instead of the CAPM build-up above when given."""
+
+
+class Terminal(Model):
+    method: Literal["gordon", "exit_multiple"] = "gordon"
+    growth: Rate | None = None
+    ev_ebitda: Annotated[float, Field(gt=0, le=200)] | None = None
+
+    @model_validator(mode="after")
+    def _method_inputs(self) -> Self:
+        if self.method == "gordon" and self.growth is None:
+            raise ValueError("the gordon method needs growth")
+        if self.method == "exit_multiple" and self.ev_ebitda is None:
+            raise ValueError("the exit_multiple method needs ev_ebitda")
+        return self
+
+
+class Bridge(Model):
+    """EV to equity: what sits between the firm's value and its shareholders'."""
+
+    cash: Money = 0.0
+    investments: Money = 0.0
+    debt: Money = 0.0
+    lease_liabilities: Money = 0.0
+    minority_interest: Money = 0.0
+    preferred: Money = 0.0
+
+
+class CompanyModel(Model):
+    name: str
+    ticker: str | None = None
+    share_price: Price
+    shares: ShareCapital
+    operating: Operating
+    cost_of_capital: CostOfCapital
+    terminal: Terminal
+    bridge: Bridge = Bridge()
+    mid_year: bool = False
+    power_capacity_mw: Annotated[float, Field(gt=0)] | None = None
+
+
+class Synergies(Model):
+    run_rate_cost: Money = 0.0
+    run_rate_revenue: Money = 0.0
+    revenue_synergy_margin: Rate = 0.0
+    phase_in: list[Annotated[float, Field(ge=0, le=1)]]
+    costs_to_achieve: list[Money]
+    tax_rate: Annotated[Rate, Field(ge=0)]
+    discount_rate: Annotated[Rate, Field(gt=0)]
+    terminal_growth: Rate = 0.0
+
+
+class Financing(Model):
+    cash_used: Money = 0.0
+    interest_rate_on_cash: Rate = 0.0
+    new_debt: Money = 0.0
+    new_debt_rate: Rate = 0.0
+    intangibles_writeup: Money = 0.0
+    amortisation_years: Annotated[float, Field(gt=0)] = 10.0
+
+
+class DistributionKind(StrEnum):
+    NORMAL = "normal"
+    LOGNORMAL = "lognormal"
+    TRIANGULAR = "triangular"
+    UNIFORM = "uniform"
+
+
+class DistributionSpec(Model):
+    """A random input of the target's DCF; by default each draw is added to the base value.
+
+    normal: mean, sd; lognormal: mean and sd of the variable itself; triangular: low, mode,
+    high; uniform: low, high. `apply` is "add" (a shock around the base), "multiply" (a factor)
+    or "replace".
+    """
+
+    kind: DistributionKind
+    apply: Literal["add", "multiply", "replace"] = "add"
+    mean: float | None = None
+    sd: Annotated[float, Field(gt=0)] | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> Self:
+        needs = {
+            DistributionKind.NORMAL: ("mean", "sd"),
+            DistributionKind.LOGNORMAL: ("mean", "sd"),
+            DistributionKind.TRIANGULAR: ("low", "mode", "high"),
+            DistributionKind.UNIFORM: ("low", "high"),
+        }[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind.value} distribution needs {', '.join(missing)}")
+        return self
+
+
+DrawnInput = Literal[
+    "revenue_growth",
+    "ebit_margin",
+    "da_pct_revenue",
+    "capex_pct_revenue",
+    "nwc_pct_revenue",
+    "tax_rate",
+    "wacc",
+    "terminal_growth",
+    "exit_multiple",
+]
+
+
+class MonteCarlo(Model):
+    """Monte Carlo on the target's standalone value per share against the offer."""
+
+    scenarios: Annotated[int, Field(ge=100, le=2_000_000)] = 100_000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 20250707
+    distributions: dict[DrawnInput, DistributionSpec] = Field(default_factory=dict)
+
+
+class Sensitivity(Model):
+    wacc_step: Annotated[Rate, Field(gt=0)] = 0.005
+    growth_step: Annotated[Rate, Field(gt=0)] = 0.005
+    steps: Annotated[int, Field(ge=1, le=10)] = 2
+
+
+class ScenarioSettings(Model):
+    sensitivity: Sensitivity = Sensitivity()
+    monte_carlo: MonteCarlo = MonteCarlo()
+
+
+class AssumptionPayload(Model):
+    """One version of a deal's assumptions, as saved, uploaded or valued from the CLI."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    currency: str = "USD"
+    projection_years: Annotated[int, Field(ge=1, le=30)]
+    first_projection_year: Annotated[int, Field(ge=1900, le=2200)]
+    deal_terms: DealTerms
+    acquirer: CompanyModel
+    target: CompanyModel
+    synergies: Synergies
+    financing: Financing = Financing()
+    scenarios: ScenarioSettings = ScenarioSettings()
+    provenance: dict[str, Provenance] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _year_lengths(self) -> Self:
+        n = self.projection_years
+        problems = []
+        per_year = {
+            f"{side}.operating.{name}": getattr(getattr(self, side).operating, name)
+            for side in ("acquirer", "target")
+            for name in ("revenue_growth", "ebit_margin", "da_pct_revenue", "capex_pct_revenue")
+        }
+        per_year["synergies.phase_in"] = self.synergies.phase_in
+        per_year["synergies.costs_to_achieve"] = self.synergies.costs_to_achieve
+        for path, values in per_year.items():
+            if len(values) != n:
+                problems.append(f"{path} has {len(values)} values, expected {n} (one per year)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        unknown = sorted(set(self.provenance) - set(leaf_paths(self)))
+        if unknown:
+            raise ValueError(f"provenance names inputs that do not exist: {', '.join(unknown)}")
+        return self
+
+
+def leaf_paths(payload: AssumptionPayload) -> list[str]:
+    """Dotted paths of every number in a payload (lists count as one input), for provenance."""
+    out: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(value, (int, float, list)) and not isinstance(value, bool):
+            if isinstance(value, list) and not value:
+                return
+            if isinstance(value, list) and isinstance(value[0], dict):
+                for i, item in enumerate(value):
+                    walk(item, f"{path}[{i}]")
+            else:
+                out.append(path)
+
+    data = payload.model_dump(exclude={"provenance", "scenarios", "schema_version"})
+    walk(data, "")
+    return out
+
+
+def canonical(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload in one fixed key order: the schema's, with free-form maps sorted.
+
+    PostgreSQL's JSONB stores object keys in its own order, so anything that walks a stored
+    payload in order (a comparison's waterfall) goes through this first.
+    """
+    data = AssumptionPayload.model_validate(payload).model_dump(mode="json")
+    data["provenance"] = dict(sorted(data["provenance"].items()))
+    draws = data["scenarios"]["monte_carlo"]
+    draws["distributions"] = dict(sorted(draws["distributions"].items()))
+    return data

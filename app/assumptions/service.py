@@ -1,0 +1,94 @@
+"""Saving and reading assumption versions. Nothing is overwritten: a save is a new version."""
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.assumptions.models import AssumptionHead, AssumptionSet
+from app.assumptions.schemas import AssumptionPayload
+from app.errors import ConflictError
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON, so identical assumptions hash identically anywhere."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def current_version(session: Session, deal_id: int) -> AssumptionSet | None:
+    head = session.scalars(
+        select(AssumptionHead)
+        .options(selectinload(AssumptionHead.assumption_set))
+        .where(AssumptionHead.deal_id == deal_id)
+    ).one_or_none()
+    return head.assumption_set if head else None
+
+
+def list_versions(session: Session, deal_id: int) -> list[AssumptionSet]:
+    stmt = (
+        select(AssumptionSet)
+        .where(AssumptionSet.deal_id == deal_id)
+        .order_by(AssumptionSet.version.desc())
+    )
+    return list(session.scalars(stmt))
+
+
+def save_version(
+    session: Session,
+    deal_id: int,
+    payload: AssumptionPayload,
+    *,
+    author: str,
+    note: str = "",
+    expected_parent_id: int | None = None,
+) -> AssumptionSet:
+    """Insert a new version and make it current.
+
+    `expected_parent_id` is the version the editor started from; if someone saved in between,
+    the save is refused with a conflict instead of silently replacing their work.
+    """
+    head = session.get(AssumptionHead, deal_id)
+    current_id = head.assumption_set_id if head else None
+    if current_id != expected_parent_id:
+        raise ConflictError(
+            "These assumptions were changed by someone else since you opened them "
+            f"(current version id {current_id}, yours was based on {expected_parent_id}). "
+            "Reload, then re-apply your edits.",
+            field="parent",
+        )
+    data = payload.model_dump(mode="json")
+    last = session.scalar(
+        select(func.max(AssumptionSet.version)).where(AssumptionSet.deal_id == deal_id)
+    )
+    version = AssumptionSet(
+        deal_id=deal_id,
+        version=(last or 0) + 1,
+        parent_id=current_id,
+        author=author,
+        note=note,
+        payload=data,
+        content_hash=content_hash(data),
+    )
+    try:
+        # A savepoint: if a concurrent save wins, only this attempt is undone and the
+        # session stays usable to answer with a clear conflict.
+        with session.begin_nested():
+            session.add(version)
+            session.flush()
+            if head is None:
+                session.add(AssumptionHead(deal_id=deal_id, assumption_set_id=version.id))
+            else:
+                head.assumption_set_id = version.id
+            session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        raise ConflictError(
+            "Another save of these assumptions landed at the same moment. Reload, then "
+            "re-apply your edits.",
+            field="parent",
+        ) from exc
+    return version

@@ -1,0 +1,1 @@
+"""Companies and deals: the published facts of a transaction and where each was read."""

@@ -1,0 +1,229 @@
+"""Use cases for companies and deals. Services flush; the caller's transaction commits."""
+
+from dataclasses import dataclass
+
+from slugify import slugify
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.deals.models import Company, Deal, DealFact, DealSource
+from app.deals.schemas import CompanyIn, DealCreate
+from app.errors import ConflictError, NotFoundError
+from app.types import utcnow
+
+_FULL = (
+    selectinload(Deal.acquirer),
+    selectinload(Deal.target),
+    selectinload(Deal.facts),
+    selectinload(Deal.sources),
+)
+
+
+SORTS = {
+    "name": Deal.name,
+    "announced": Deal.announced,
+    "status": Deal.status,
+}
+
+
+@dataclass(frozen=True)
+class DealQuery:
+    """What the deal list is asked for: search text, a status, an order and a page."""
+
+    q: str = ""
+    status: str | None = None
+    sector: str | None = None
+    consideration_type: str | None = None
+    sort: str = "announced"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class DealPage:
+    deals: list[Deal]
+    total: int
+    query: DealQuery
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+
+def list_deals(session: Session, query: DealQuery | None = None) -> DealPage:
+    """Deals matching a search (deal name, either company's name or ticker) and a status."""
+    query = query or DealQuery(per_page=10_000)
+    acquirer, target = aliased(Company), aliased(Company)
+    stmt = (
+        select(Deal)
+        .join(acquirer, Deal.acquirer_id == acquirer.id)
+        .join(target, Deal.target_id == target.id)
+        .where(Deal.deleted_at.is_(None))
+    )
+    if query.q:
+        pattern = f"%{query.q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Deal.name).like(pattern),
+                func.lower(acquirer.name).like(pattern),
+                func.lower(target.name).like(pattern),
+                func.lower(acquirer.ticker).like(pattern),
+                func.lower(target.ticker).like(pattern),
+            )
+        )
+    if query.status:
+        stmt = stmt.where(Deal.status == query.status)
+    if query.sector:
+        stmt = stmt.where(or_(acquirer.sector == query.sector, target.sector == query.sector))
+    if query.consideration_type:
+        stmt = stmt.where(Deal.consideration_type == query.consideration_type)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    column = SORTS[query.sort]
+    order = column.desc() if query.descending else column.asc()
+    stmt = (
+        stmt.options(*_FULL)
+        .order_by(order, Deal.name, Deal.id)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    )
+    return DealPage(list(session.scalars(stmt)), total, query)
+
+
+def get_deal(session: Session, slug: str) -> Deal:
+    stmt = select(Deal).options(*_FULL).where(Deal.slug == slug, Deal.deleted_at.is_(None))
+    deal = session.scalars(stmt).one_or_none()
+    if deal is None:
+        raise NotFoundError(f"No deal called {slug!r}.", field="slug")
+    return deal
+
+
+def sectors(session: Session) -> list[str]:
+    """Every sector a live deal's acquirer or target is in, for the list's filter."""
+    names = session.scalars(
+        select(Company.sector).where(Company.sector.is_not(None)).distinct()
+    ).all()
+    return sorted(names)
+
+
+def _check_revision(deal: Deal, expected: int | None) -> None:
+    if expected is not None and deal.revision != expected:
+        raise ConflictError(
+            f"{deal.name} was changed by someone else since you opened it "
+            f"(revision {deal.revision}, yours {expected}). Reload, then re-apply your edits.",
+            field="revision",
+        )
+
+
+def update_deal(session: Session, slug: str, data: DealCreate, expected_revision: int) -> Deal:
+    """Replace a deal's details, companies, sources and facts; refused if someone saved first."""
+    deal = get_deal(session, slug)
+    _check_revision(deal, expected_revision)
+    new_slug = data.slug or deal.slug
+    if new_slug != deal.slug and session.scalar(
+        select(func.count()).select_from(Deal).where(Deal.slug == new_slug)
+    ):
+        raise ConflictError(f"A deal with slug {new_slug!r} already exists.", field="slug")
+    try:
+        # One savepoint: a concurrent edit undoes this attempt whole, never half of it.
+        with session.begin_nested():
+            deal.slug = new_slug
+            # Old rows go first: the new facts and sources reuse their (deal, key) pairs.
+            deal.facts.clear()
+            deal.sources.clear()
+            session.flush()
+            _fill(session, deal, data)
+            session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise ConflictError(
+            f"{deal.name} was changed by someone else at the same moment. Reload.",
+            field="revision",
+        ) from exc
+    return get_deal(session, new_slug)
+
+
+def delete_deal(session: Session, slug: str, expected_revision: int | None = None) -> Deal:
+    """Hide a deal (soft delete): its versions and runs stay, nothing is destroyed."""
+    deal = get_deal(session, slug)
+    _check_revision(deal, expected_revision)
+    deal.deleted_at = utcnow()
+    session.flush()
+    return deal
+
+
+def count_deals(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Deal)) or 0
+
+
+def _company(session: Session, data: CompanyIn) -> Company:
+    """Reuse a company by name (case-insensitive), so two deals share one acquirer row."""
+    existing = session.scalars(
+        select(Company).where(func.lower(Company.name) == data.name.lower())
+    ).one_or_none()
+    if existing is not None:
+        # Fill in what the shared company row lacks; never overwrite what another deal set.
+        for attribute in ("ticker", "exchange", "sector"):
+            if getattr(existing, attribute) is None and getattr(data, attribute):
+                setattr(existing, attribute, getattr(data, attribute))
+        return existing
+    company = Company(
+        name=data.name,
+        ticker=data.ticker,
+        exchange=data.exchange,
+        sector=data.sector,
+        description=data.description,
+    )
+    session.add(company)
+    return company
+
+
+def _fill(session: Session, deal: Deal, data: DealCreate) -> None:
+    deal.name = data.name
+    deal.acquirer = _company(session, data.acquirer)
+    deal.target = _company(session, data.target)
+    deal.announced = data.announced
+    deal.status = data.status.value
+    deal.status_date = data.status_date
+    deal.consideration = data.consideration
+    deal.consideration_type = data.consideration_type.value if data.consideration_type else None
+    deal.currency = data.currency
+    deal.summary = data.summary
+    deal.sources = [
+        DealSource(key=s.key, title=s.title, url=str(s.url), position=i)
+        for i, s in enumerate(data.sources)
+    ]
+    deal.facts = [
+        DealFact(
+            key=f.key,
+            label=f.label,
+            value=f.value,
+            text=f.text,
+            unit=f.unit.value,
+            basis=f.basis.value,
+            note=f.note,
+            source_keys=list(f.sources),
+            position=i,
+        )
+        for i, f in enumerate(data.facts)
+    ]
+
+
+def create_deal(session: Session, data: DealCreate) -> Deal:
+    slug = data.slug or slugify(data.name, max_length=120)
+    if session.scalar(select(func.count()).select_from(Deal).where(Deal.slug == slug)):
+        raise ConflictError(f"A deal with slug {slug!r} already exists.", field="slug")
+    try:
+        with session.begin_nested():
+            deal = Deal(slug=slug, sources=[], facts=[])
+            _fill(session, deal, data)
+            session.add(deal)
+            session.flush()
+    except IntegrityError as exc:  # the same deal or company created at the same moment
+        raise ConflictError(
+            f"Another save created deal {slug!r} or one of its companies at the same moment; "
+            "reload and check before trying again.",
+            field="slug",
+        ) from exc
+    return get_deal(session, slug)

@@ -1,0 +1,109 @@
+"""Up-front input checks shared by the engine's functions (cheap, vectorised)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from app.engine.errors import EngineInputError
+
+Array = NDArray[np.float64]
+MIN_SPREAD = 0.005
+"""Smallest WACC - g the engine accepts for a Gordon terminal value (0.5 percentage points)."""
+
+
+def as_array(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
+    """The input as a float array (no copy when it already is one)."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise EngineInputError(name, "must be a number or an array of numbers") from exc
+
+
+def finite(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
+    """The input as a float array; NaN or infinity is refused with the field's name."""
+    array = as_array(name, value, dtype)
+    low, high = _span(array)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise EngineInputError(name, "contains NaN or infinity")
+    return array
+
+
+def _span(array: Array) -> tuple[float, float]:
+    """Smallest and largest value in two passes with no temporaries; NaN propagates to both."""
+    if array.size == 0:
+        return 0.0, 0.0
+    return float(array.min()), float(array.max())
+
+
+def _worst(array: Array, bad: NDArray[np.bool_]) -> float:
+    return float(array[bad].flat[0]) if array.ndim else float(array)
+
+
+def rate(
+    name: str,
+    value: ArrayLike,
+    *,
+    low: float = -1.0,
+    high: float = 1.0,
+    percent_above: float = 1.0,
+) -> Array:
+    """A rate as a fraction. A value that looks like a percent is refused, never divided by 100.
+
+    The check runs before anything else, so "25" for a tax rate never reaches the maths.
+    `percent_above` is the largest magnitude the field can plausibly take as a fraction: 1
+    for tax, WACC and margins; 3 for growth and capex or D&A as a share of revenue, which a
+    company building out can exceed 100% of.
+
+    >>> float(rate("wacc", 0.09))
+    0.09
+    >>> rate("tax_rate", 25)
+    Traceback (most recent call last):
+    ...
+    app.engine.errors.EngineInputError: tax_rate: 25 looks like a percent; enter rates as ...
+    """
+    array = finite(name, value)
+    smallest, largest = _span(array)
+    if max(-smallest, largest) <= percent_above and low <= smallest and largest <= high:
+        return array  # the usual case, decided from two reductions
+    too_big = np.abs(array) > percent_above
+    if too_big.any():
+        x = _worst(array, too_big)
+        raise EngineInputError(
+            name, f"{x:g} looks like a percent; enter rates as fractions ({x / 100:g} for {x:g}%)"
+        )
+    out_of_range = (array < low) | (array > high)
+    if out_of_range.any():
+        raise EngineInputError(
+            name, f"{_worst(array, out_of_range):g} is outside [{low:g}, {high:g}]"
+        )
+    return array
+
+
+def positive(name: str, value: ArrayLike, *, allow_zero: bool = False) -> Array:
+    array = finite(name, value)
+    smallest, _ = _span(array)
+    if smallest > 0 or (allow_zero and smallest == 0):
+        return array
+    bad = array < 0 if allow_zero else array <= 0
+    if bad.any():
+        word = "non-negative" if allow_zero else "positive"
+        raise EngineInputError(name, f"must be {word}, got {_worst(array, bad):g}")
+    return array
+
+
+def years(name: str, array: Array, n: int) -> Array:
+    """A per-year input: a scalar/per-scenario value, or one value per year on the last axis."""
+    if array.ndim and array.shape[-1] not in (1, n):
+        raise EngineInputError(
+            name, f"has {array.shape[-1]} years on its last axis, expected {n} (one per year)"
+        )
+    return array if array.ndim else array[..., np.newaxis]
+
+
+def scenario_shape(name: str, *arrays: Array) -> tuple[int, ...]:
+    """The broadcast shape of the inputs' leading (scenario) axes."""
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError as exc:
+        raise EngineInputError(name, f"scenario axes do not broadcast: {exc}") from exc

@@ -1,0 +1,121 @@
+"""Application factory: routers, static files, error handlers, database lifecycle."""
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.assumptions import api as assumptions_api
+from app.assumptions import pages as assumptions_pages
+from app.assumptions.upload import UploadError
+from app.db import make_engine, make_session_factory
+from app.deals import api as deals_api
+from app.deals import pages as deals_pages
+from app.engine import EngineInputError
+from app.errors import DomainError
+from app.settings import Settings, get_settings
+from app.valuation import api as valuation_api
+from app.web.csrf import CsrfCookieMiddleware
+from app.web.templating import templates
+from app.workspace import api as workspace_api
+from app.workspace import pages as workspace_pages
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_response(request: Request, status: int, message: str, field: str | None) -> Response:
+    if _wants_json(request):
+        detail = [{"loc": [field] if field else [], "msg": message, "type": "domain_error"}]
+        return JSONResponse({"detail": detail}, status_code=status)
+    template = "errors/404.html" if status == 404 else "errors/error.html"
+    return templates.TemplateResponse(
+        request, template, {"status": status, "message": message}, status_code=status
+    )
+
+
+def create_app(
+    settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
+) -> FastAPI:
+    """Build the app; servers build the engine from settings at startup, tests pass sessions."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if session_factory is not None:
+            app.state.session_factory = session_factory
+            yield
+            return
+        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        app.state.session_factory = make_session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    secret_key = settings.secret_key or secrets.token_urlsafe(32)
+    app = FastAPI(
+        title="Dealbook",
+        summary="Acquisition valuation: deals, assumptions, valuation runs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        return _error_response(request, exc.status_code, exc.message, exc.field)
+
+    @app.exception_handler(UploadError)
+    async def _upload_error(request: Request, exc: UploadError) -> Response:
+        if _wants_json(request):
+            detail = [
+                {"loc": [p.place], "msg": p.reason, "type": "upload_error"} for p in exc.problems
+            ]
+            return JSONResponse({"detail": detail}, status_code=exc.status)
+        return _error_response(request, exc.status, str(exc), None)
+
+    @app.exception_handler(EngineInputError)
+    async def _engine_input(request: Request, exc: EngineInputError) -> Response:
+        if _wants_json(request):
+            loc = ["body", *exc.field.split(".")]
+            detail = [{"loc": loc, "msg": exc.reason, "type": "value_error"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return _error_response(request, 422, str(exc), exc.field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        message = "Page not found." if exc.status_code == 404 else str(exc.detail)
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return _error_response(request, exc.status_code, message, None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
+        return _error_response(request, 422, message, None)
+
+    app.state.settings = settings
+    app.state.secret_key = secret_key
+    app.add_middleware(CsrfCookieMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(deals_pages.router)
+    app.include_router(assumptions_pages.router)
+    app.include_router(workspace_pages.router)
+    app.include_router(deals_api.router)
+    app.include_router(assumptions_api.router)
+    app.include_router(valuation_api.router)
+    app.include_router(workspace_api.router)
+    return app

@@ -1,0 +1,127 @@
+"""Request and response shapes of the calculator API (/api/v1/calc)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from app.assumptions.schemas import PriceBand, Rate, Structure, WideRate
+
+RateOrYears = Rate | list[Rate]
+WideRateOrYears = WideRate | list[WideRate]
+Number = float | list[float]
+
+
+class CalcModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class GordonTerminal(CalcModel):
+    method: Literal["gordon"]
+    growth: Rate
+
+
+class ExitMultipleTerminal(CalcModel):
+    method: Literal["exit_multiple"]
+    ev_ebitda: Annotated[float, Field(gt=0, le=200)]
+
+
+class DCFRequest(CalcModel):
+    """One company's DCF; rates as fractions, money in currency units."""
+
+    base_revenue: Annotated[float, Field(gt=0)]
+    revenue_growth: Annotated[list[WideRate], Field(min_length=1, max_length=50)]
+    ebit_margin: RateOrYears
+    da_pct_revenue: WideRateOrYears
+    capex_pct_revenue: WideRateOrYears
+    tax_rate: Annotated[Rate, Field(ge=0)]
+    nwc_pct_revenue: Rate
+    wacc: Annotated[Rate, Field(gt=0)]
+    terminal: Annotated[GordonTerminal | ExitMultipleTerminal, Field(discriminator="method")]
+    mid_year: bool = False
+    net_debt: float = 0.0
+    diluted_shares: Annotated[float, Field(gt=0)]
+
+    @field_validator("ebit_margin", "da_pct_revenue", "capex_pct_revenue")
+    @classmethod
+    def _one_per_year(cls, value: WideRateOrYears, info: ValidationInfo) -> WideRateOrYears:
+        growth = info.data.get("revenue_growth")
+        if isinstance(value, list) and growth is not None and len(value) != len(growth):
+            raise ValueError(
+                f"has {len(value)} values but revenue_growth has {len(growth)}: "
+                "give one per year, or a single number for every year"
+            )
+        return value
+
+
+class DCFResponse(BaseModel):
+    years: int
+    revenue: list[float]
+    ebit: list[float]
+    ebitda: list[float]
+    fcff: list[float]
+    discount_factors: list[float]
+    pv_fcff: list[float]
+    terminal_value: float
+    pv_terminal_value: float
+    enterprise_value: float
+    equity_value: float
+    value_per_share: float
+    tv_share_of_ev: float
+    implied_exit_multiple: float
+    implied_terminal_growth: float
+
+
+class ExchangeRequest(CalcModel):
+    """An offer's terms at one acquirer price or along a path of prices."""
+
+    structure: Structure
+    exchange_ratio: Annotated[float, Field(gt=0)] | None = None
+    value_per_share: Annotated[float, Field(gt=0)] | None = None
+    cash_per_share: Annotated[float, Field(ge=0)] = 0.0
+    acquirer_price: (
+        Annotated[float, Field(gt=0)]
+        | Annotated[list[Annotated[float, Field(gt=0)]], Field(min_length=1, max_length=100_000)]
+    )
+    target_unaffected_price: Annotated[float, Field(gt=0)]
+    target_diluted_shares: Annotated[float, Field(gt=0)]
+    acquirer_diluted_shares: Annotated[float, Field(gt=0)]
+    collar: PriceBand | None = None
+
+    @model_validator(mode="after")
+    def _structure_inputs(self) -> Self:
+        if self.structure is Structure.FIXED_RATIO and self.exchange_ratio is None:
+            raise ValueError("a fixed_ratio offer needs exchange_ratio")
+        if self.structure is Structure.FIXED_VALUE and self.value_per_share is None:
+            raise ValueError("a fixed_value offer needs value_per_share")
+        return self
+
+
+class ExchangeResponse(BaseModel):
+    effective_ratio: Number
+    implied_price: Number
+    premium: Number
+    equity_value: Number
+    new_shares: Number
+    target_ownership: Number
+
+
+class ValuationRunOut(BaseModel):
+    """A stored run: same assumption version, engine version and seed give the same results."""
+
+    id: int
+    assumption_version: int
+    engine_version: str
+    seed: int
+    duration_s: float
+    created_at: datetime
+    results: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Shared web plumbing: the Jinja environment, display filters and htmx helpers."""

@@ -1,0 +1,98 @@
+"""JSON routes for uploading assumptions: preview (with a signed token), then confirm."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, File, Request, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.assumptions.upload import read_capped
+from app.db import SessionDep
+from app.deals.service import get_deal
+from app.workspace import uploads
+
+router = APIRouter(prefix="/api/v1/deals", tags=["assumptions"])
+
+
+class ChangeOut(BaseModel):
+    path: str
+    old: Any
+    new: Any
+
+
+class UploadPreview(BaseModel):
+    token: str = Field(description="Send it back to /confirm to store this file as a version")
+    base_version: int | None
+    no_changes: bool
+    changes: list[ChangeOut]
+    before: dict[str, float] | None
+    after: dict[str, float]
+
+
+class ConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str
+    author: str = "analyst"
+    note: str = ""
+
+
+class ConfirmedVersion(BaseModel):
+    id: int
+    version: int
+    content_hash: str
+    created_at: datetime
+
+
+_ERRORS = {
+    404: {"description": "No such deal"},
+    409: {"description": "A newer version was saved since the preview"},
+    413: {"description": "The file is larger than the limit"},
+    422: {"description": "Every problem with its place (JSON path) and reason"},
+}
+
+
+def limit(request: Request) -> int:
+    return request.app.state.settings.max_upload_bytes
+
+
+@router.post("/{slug}/assumptions", response_model=UploadPreview, responses=_ERRORS)
+async def preview_upload(
+    slug: str, request: Request, session: SessionDep, file: UploadFile = File(...)
+) -> UploadPreview:
+    """Step 1: what the file would change (nothing is stored)."""
+    data = await read_capped(file, limit(request))
+    deal = get_deal(session, slug)
+    result = uploads.preview(
+        session, deal, data, file.filename or "file", request.app.state.secret_key
+    )
+    return UploadPreview(
+        token=result["token"],
+        base_version=result["current"].version if result["current"] else None,
+        no_changes=result["no_changes"],
+        changes=[ChangeOut(path=c.path, old=c.old, new=c.new) for c in result["changes"]],
+        before=result["before"],
+        after=result["after"],
+    )
+
+
+@router.post(
+    "/{slug}/assumptions/confirm",
+    response_model=ConfirmedVersion,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ERRORS,
+)
+def confirm_upload(
+    slug: str, body: ConfirmIn, request: Request, session: SessionDep
+) -> ConfirmedVersion:
+    """Step 2: store the previewed file as a new version, if nothing was saved since."""
+    deal = get_deal(session, slug)
+    saved = uploads.confirm(
+        session, deal, body.token, request.app.state.secret_key, body.author, body.note
+    )
+    return ConfirmedVersion(
+        id=saved.id,
+        version=saved.version,
+        content_hash=saved.content_hash,
+        created_at=saved.created_at,
+    )

@@ -1,0 +1,128 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each backend gets a fresh database migrated with the real Alembic history once per run; each
+test then runs inside a transaction that is rolled back, so tests never see each other's rows.
+Without a PostgreSQL server the PostgreSQL leg is skipped loudly, except under CI=true, where
+it fails.
+"""
+
+import os
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import make_engine
+from app.main import create_app
+from app.migrate import upgrade
+from app.settings import Settings
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/dealbook_test"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_skipped_postgres: list[str] = []
+
+
+def _pg_admin_dsn(url: str) -> tuple[str, str]:
+    """A libpq DSN for the server's maintenance database, and the test database's name."""
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    return admin.render_as_string(hide_password=False), parsed.database or "dealbook_test"
+
+
+def fresh_postgres_database(url: str) -> str:
+    """Drop and create the database named in `url`; fail in CI, skip elsewhere if unreachable."""
+    dsn, name = _pg_admin_dsn(url)
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {exc}"
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        _skipped_postgres.append(reason)
+        pytest.skip(reason)
+    return url
+
+
+def postgres_url(suffix: str = "") -> str:
+    base = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    parsed = make_url(base)
+    return parsed.set(database=f"{parsed.database}{suffix}").render_as_string(hide_password=False)
+
+
+@pytest.fixture(
+    scope="session",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'dealbook.db'}"
+    return fresh_postgres_database(postgres_url())
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """A database at the head of the real migration history."""
+    upgrade(database_url)
+    db_engine = make_engine(database_url)
+    yield db_engine
+    db_engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            yield conn
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions that commit to savepoints inside the test's outer transaction."""
+    return sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as db:
+        yield db
+
+
+@pytest.fixture
+def client(engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The real app; each request's session runs inside the test's transaction."""
+    app = create_app(Settings(database_url=str(engine.url)), session_factory=session_factory)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def seeded(session: Session) -> Session:
+    from app.seed import seed
+
+    seed(session)
+    session.commit()
+    return session
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_postgres:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(
+            "POSTGRESQL LEG SKIPPED: database tests ran on SQLite only.", red=True, bold=True
+        )
+        terminalreporter.write_line(f"  {_skipped_postgres[0]}", red=True)
+        terminalreporter.write_line(
+            "  Start it (pg_ctlcluster ... main start) or set TEST_DATABASE_URL.", red=True
+        )
+        terminalreporter.write_line(bar, red=True, bold=True)

@@ -1,0 +1,119 @@
+"""Sensitivity grids and Monte Carlo: broadcast, seeded, rule-breaking draws counted."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from app.engine import DCFInputs, Distribution, EngineInputError, dcf, dcf_grid, monte_carlo_dcf
+
+BASE = DCFInputs(
+    base_revenue=1.0e9,
+    revenue_growth=[0.08] * 10,
+    ebit_margin=[0.2] * 10,
+    da_pct_revenue=0.04,
+    capex_pct_revenue=0.05,
+    nwc_pct_revenue=0.1,
+    tax_rate=0.25,
+    wacc=0.09,
+    diluted_shares=1.0e8,
+    terminal_growth=0.02,
+)
+
+
+def test_grid_equals_single_valuations_and_blanks_broken_cells() -> None:
+    w = np.array([0.02, 0.08, 0.10])
+    g = np.array([0.0, 0.02, 0.03])
+    grid = dcf_grid(BASE, wacc=w, terminal_growth=g)
+    assert grid.value_per_share.shape == (3, 3)
+    for i, wi in enumerate(w):
+        for j, gj in enumerate(g):
+            if wi - gj < 0.005:
+                assert np.isnan(grid.value_per_share[i, j])
+                assert grid.invalid[i, j]
+            else:
+                single = dcf(replace(BASE, wacc=wi, terminal_growth=gj))
+                assert grid.value_per_share[i, j] == single.value_per_share
+    assert grid.n_invalid == 2  # 0.02 - 0.02 and 0.02 - 0.03
+
+
+def test_grid_wacc_by_exit_multiple() -> None:
+    base = replace(BASE, terminal_method="exit_multiple", exit_multiple=10.0)
+    grid = dcf_grid(base, wacc=[0.08, 0.1], exit_multiple=[8.0, 10.0, 12.0])
+    assert (np.diff(grid.value_per_share, axis=1) > 0).all()
+    assert (np.diff(grid.value_per_share, axis=0) < 0).all()
+
+
+DRAWS = {
+    "revenue_growth": Distribution("normal", sd=0.03),
+    "ebit_margin": Distribution("normal", sd=0.03),
+    "wacc": Distribution("triangular", low=-0.02, mode=0.0, high=0.02),
+}
+
+
+def test_same_seed_same_numbers_whatever_the_thread_count() -> None:
+    one = monte_carlo_dcf(BASE, DRAWS, 50_000, seed=11, offer_price=25.0, block_size=8192)
+    again = monte_carlo_dcf(BASE, DRAWS, 50_000, seed=11, offer_price=25.0, block_size=8192)
+    two = monte_carlo_dcf(
+        BASE, DRAWS, 50_000, seed=11, offer_price=25.0, block_size=8192, threads=2
+    )
+    assert one == again == two
+    other = monte_carlo_dcf(BASE, DRAWS, 50_000, seed=12, offer_price=25.0, block_size=8192)
+    assert other.percentiles != one.percentiles
+
+
+def test_monte_carlo_centres_on_the_base_case() -> None:
+    base_value = float(dcf(BASE).value_per_share)
+    shocks = {"wacc": Distribution("normal", sd=0.001)}
+    r = monte_carlo_dcf(BASE, shocks, 20_000, seed=1, offer_price=base_value)
+    assert r.percentiles[50] == pytest.approx(base_value, rel=0.01)
+    assert 0.4 < r.prob_above_offer < 0.6
+    assert r.percentiles[5] < r.percentiles[25] < r.percentiles[50] < r.percentiles[75]
+
+
+def test_rule_breaking_draws_are_counted_not_kept() -> None:
+    # WACC drawn around 3% against 2% growth: many draws leave WACC - g under the guard.
+    risky = {"wacc": Distribution("uniform", low=0.0, high=0.03, apply="replace")}
+    r = monte_carlo_dcf(BASE, risky, 10_000, seed=3)
+    assert r.n_rejected > 0
+    assert r.n_valid + r.n_rejected == 10_000
+    assert r.n_rejected == pytest.approx(10_000 * 0.025 / 0.03, rel=0.05)
+
+
+def test_distributions_have_their_stated_moments() -> None:
+    rng = np.random.Generator(np.random.SFC64(0))
+    n = (200_000,)
+    normal = Distribution("normal", mean=1.0, sd=2.0).sample(rng, n, np.float64)
+    lognormal = Distribution("lognormal", mean=1.0, sd=0.2).sample(rng, n, np.float64)
+    triangular = Distribution("triangular", low=0.0, mode=1.0, high=4.0).sample(rng, n, np.float64)
+    uniform = Distribution("uniform", low=-1.0, high=3.0).sample(rng, n, np.float32)
+    assert normal.mean() == pytest.approx(1.0, abs=0.02) and normal.std() == pytest.approx(
+        2.0, rel=0.01
+    )
+    assert lognormal.mean() == pytest.approx(1.0, rel=0.005)
+    assert lognormal.std() == pytest.approx(0.2, rel=0.02)
+    assert triangular.mean() == pytest.approx(5 / 3, rel=0.01)
+    assert uniform.dtype == np.float32 and uniform.mean() == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("draws", "field"),
+    [
+        ({"colour": Distribution("normal", sd=1.0)}, "colour"),
+        ({"wacc": Distribution("normal", sd=0.0)}, "wacc.sd"),
+        ({"wacc": Distribution("poisson")}, "wacc.kind"),
+        ({"wacc": Distribution("triangular", low=0.0, mode=2.0, high=1.0)}, "wacc.mode"),
+    ],
+)
+def test_bad_distributions_name_the_field(draws: dict, field: str) -> None:
+    with pytest.raises(EngineInputError) as excinfo:
+        monte_carlo_dcf(BASE, draws, 100, seed=1)
+    assert excinfo.value.field == field
+
+
+def test_draws_do_not_depend_on_the_order_of_the_distributions() -> None:
+    # PostgreSQL's JSONB reorders object keys; a stored version must value the same anyway.
+    reordered = dict(reversed(list(DRAWS.items())))
+    assert monte_carlo_dcf(BASE, DRAWS, 5_000, seed=2) == monte_carlo_dcf(
+        BASE, reordered, 5_000, seed=2
+    )

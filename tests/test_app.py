@@ -1,0 +1,39 @@
+"""Cross-cutting behaviour of the app shell."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from app.deals.models import Deal
+from tests.deals.test_api import NEW_DEAL
+
+
+@pytest.fixture
+def failing_commit(session_factory) -> Iterator[None]:
+    """Make every commit fail, as a dropped connection or a full disk would."""
+
+    def boom(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk full"))
+
+    event.listen(session_factory, "before_commit", boom)
+    yield
+    event.remove(session_factory, "before_commit", boom)
+
+
+def test_a_failed_commit_is_an_error_not_a_201(
+    client: TestClient, session: Session, failing_commit: None
+) -> None:
+    no_raise = TestClient(client.app, raise_server_exceptions=False)
+    response = no_raise.post("/api/v1/deals", json=NEW_DEAL)
+    assert response.status_code == 500
+    assert session.scalar(select(func.count()).select_from(Deal)) == 0
+
+
+def test_static_htmx_is_served(client: TestClient) -> None:
+    response = client.get("/static/vendor/htmx.min.js")
+    assert response.status_code == 200, "run `make` setup: htmx is copied from node_modules"
+    assert "htmx" in response.text[:2000]
