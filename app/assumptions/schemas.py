@@ -17,6 +17,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 SCHEMA_VERSION = 1
 
 
+class Unit(str):
+    """The unit of a number, carried in its type so files, templates and docs all state it.
+
+    "currency" stands for the payload's own currency (USD), "currency/share" for a price.
+    """
+
+
+FRACTION, CURRENCY, PRICE, SHARES, MULTIPLE, YEARS = (
+    Unit("fraction"),
+    Unit("currency"),
+    Unit("currency/share"),
+    Unit("shares"),
+    Unit("x"),
+    Unit("years"),
+)
+
+
 def _fraction(limit: float) -> AfterValidator:
     def check(value: float) -> float:
         if abs(value) > limit:
@@ -28,13 +45,13 @@ def _fraction(limit: float) -> AfterValidator:
     return AfterValidator(check)
 
 
-Rate = Annotated[float, _fraction(1.0)]
+Rate = Annotated[float, _fraction(1.0), FRACTION]
 """A rate or percentage as a fraction in [-1, 1]."""
-WideRate = Annotated[float, _fraction(3.0)]
+WideRate = Annotated[float, _fraction(3.0), FRACTION]
 """Growth, or capex and D&A as a share of revenue: a build-out can pass 100%, not 300%."""
-Money = Annotated[float, Field(ge=0)]
-Price = Annotated[float, Field(gt=0)]
-Shares = Annotated[float, Field(gt=0)]
+Money = Annotated[float, Field(ge=0), CURRENCY]
+Price = Annotated[float, Field(gt=0), PRICE]
+Shares = Annotated[float, Field(gt=0), SHARES]
 PerYear = list[Rate]
 WidePerYear = list[WideRate]
 
@@ -73,7 +90,9 @@ class PriceBand(Model):
 
 class DealTerms(Model):
     structure: Structure = Structure.FIXED_RATIO
-    exchange_ratio: Annotated[float, Field(gt=0)] | None = None
+    exchange_ratio: (
+        Annotated[float, Field(gt=0), Unit("acquirer shares per target share")] | None
+    ) = None
     value_per_share: Price | None = None
     cash_per_share: Money = 0.0
     acquirer_reference_price: Price
@@ -97,27 +116,32 @@ class DealTerms(Model):
 class Option(Model):
     """Options, warrants or RSUs (strike 0): counted by the treasury stock method."""
 
-    count: Annotated[float, Field(ge=0)]
+    count: Annotated[float, Field(ge=0), SHARES]
     strike: Money = 0.0
 
 
 class Convertible(Model):
-    """Counted if-converted when the share price is above the conversion price."""
+    """Counted if-converted when the share price is above the conversion price.
 
-    shares: Annotated[float, Field(ge=0)]
+    Its principal is part of `bridge.debt`; when it converts it leaves debt, so a note is
+    never counted both as debt and as shares. Blank principal: shares x conversion price.
+    """
+
+    shares: Annotated[float, Field(ge=0), SHARES]
     conversion_price: Price
+    principal: Money | None = None
 
 
 class ShareCapital(Model):
     basic: Shares
     options: list[Option] = Field(default_factory=list)
     warrants: list[Option] = Field(default_factory=list)
-    rsus: Annotated[float, Field(ge=0)] = 0.0
+    rsus: Annotated[float, Field(ge=0), SHARES] = 0.0
     convertibles: list[Convertible] = Field(default_factory=list)
 
 
 class Operating(Model):
-    base_revenue: Annotated[float, Field(gt=0)]
+    base_revenue: Annotated[float, Field(gt=0), CURRENCY]
     revenue_growth: WidePerYear
     ebit_margin: PerYear
     da_pct_revenue: WidePerYear
@@ -128,7 +152,7 @@ class Operating(Model):
 
 class CostOfCapital(Model):
     risk_free: Rate
-    beta: Annotated[float, Field(gt=0, le=5)]
+    beta: Annotated[float, Field(gt=0, le=5), Unit("levered beta")]
     equity_risk_premium: Rate
     size_premium: Rate = 0.0
     country_premium: Rate = 0.0
@@ -141,7 +165,7 @@ class CostOfCapital(Model):
 class Terminal(Model):
     method: Literal["gordon", "exit_multiple"] = "gordon"
     growth: Rate | None = None
-    ev_ebitda: Annotated[float, Field(gt=0, le=200)] | None = None
+    ev_ebitda: Annotated[float, Field(gt=0, le=200), MULTIPLE] | None = None
 
     @model_validator(mode="after")
     def _method_inputs(self) -> Self:
@@ -173,14 +197,30 @@ class CompanyModel(Model):
     terminal: Terminal
     bridge: Bridge = Bridge()
     mid_year: bool = False
-    power_capacity_mw: Annotated[float, Field(gt=0)] | None = None
+    power_capacity_mw: Annotated[float, Field(gt=0), Unit("MW")] | None = None
+
+    def convertible_principal(self) -> list[float]:
+        return [
+            c.principal if c.principal is not None else c.shares * c.conversion_price
+            for c in self.shares.convertibles
+        ]
+
+    @model_validator(mode="after")
+    def _convertibles_in_debt(self) -> Self:
+        principal = sum(self.convertible_principal())
+        if principal > self.bridge.debt * (1 + 1e-12):
+            raise ValueError(
+                f"bridge.debt ({self.bridge.debt:,.0f}) must include the convertibles' "
+                f"principal ({principal:,.0f}); they leave debt only when they convert"
+            )
+        return self
 
 
 class Synergies(Model):
     run_rate_cost: Money = 0.0
     run_rate_revenue: Money = 0.0
     revenue_synergy_margin: Rate = 0.0
-    phase_in: list[Annotated[float, Field(ge=0, le=1)]]
+    phase_in: list[Annotated[float, Field(ge=0, le=1), FRACTION]]
     costs_to_achieve: list[Money]
     tax_rate: Annotated[Rate, Field(ge=0)]
     discount_rate: Annotated[Rate, Field(gt=0)]
@@ -193,7 +233,7 @@ class Financing(Model):
     new_debt: Money = 0.0
     new_debt_rate: Rate = 0.0
     intangibles_writeup: Money = 0.0
-    amortisation_years: Annotated[float, Field(gt=0)] = 10.0
+    amortisation_years: Annotated[float, Field(gt=0), YEARS] = 10.0
 
 
 class DistributionKind(StrEnum):
@@ -249,7 +289,7 @@ DrawnInput = Literal[
 class MonteCarlo(Model):
     """Monte Carlo on the target's standalone value per share against the offer."""
 
-    scenarios: Annotated[int, Field(ge=100, le=2_000_000)] = 100_000
+    scenarios: Annotated[int, Field(ge=100, le=2_000_000), Unit("paths")] = 100_000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20250707
     distributions: dict[DrawnInput, DistributionSpec] = Field(default_factory=dict)
 
@@ -257,7 +297,7 @@ class MonteCarlo(Model):
 class Sensitivity(Model):
     wacc_step: Annotated[Rate, Field(gt=0)] = 0.005
     growth_step: Annotated[Rate, Field(gt=0)] = 0.005
-    steps: Annotated[int, Field(ge=1, le=10)] = 2
+    steps: Annotated[int, Field(ge=1, le=10), Unit("steps either side")] = 2
 
 
 class ScenarioSettings(Model):
@@ -270,7 +310,7 @@ class AssumptionPayload(Model):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     currency: str = "USD"
-    projection_years: Annotated[int, Field(ge=1, le=30)]
+    projection_years: Annotated[int, Field(ge=1, le=30), YEARS]
     first_projection_year: Annotated[int, Field(ge=1900, le=2200)]
     deal_terms: DealTerms
     acquirer: CompanyModel
@@ -284,14 +324,11 @@ class AssumptionPayload(Model):
     def _year_lengths(self) -> Self:
         n = self.projection_years
         problems = []
-        per_year = {
-            f"{side}.operating.{name}": getattr(getattr(self, side).operating, name)
-            for side in ("acquirer", "target")
-            for name in ("revenue_growth", "ebit_margin", "da_pct_revenue", "capex_pct_revenue")
-        }
-        per_year["synergies.phase_in"] = self.synergies.phase_in
-        per_year["synergies.costs_to_achieve"] = self.synergies.costs_to_achieve
-        for path, values in per_year.items():
+        for path in PER_YEAR:
+            node: Any = self
+            for part in path.split("."):
+                node = getattr(node, part)
+            values = node
             if len(values) != n:
                 problems.append(f"{path} has {len(values)} values, expected {n} (one per year)")
         if problems:
@@ -300,6 +337,18 @@ class AssumptionPayload(Model):
         if unknown:
             raise ValueError(f"provenance names inputs that do not exist: {', '.join(unknown)}")
         return self
+
+
+PER_YEAR = (
+    *(
+        f"{side}.operating.{name}"
+        for side in ("acquirer", "target")
+        for name in ("revenue_growth", "ebit_margin", "da_pct_revenue", "capex_pct_revenue")
+    ),
+    "synergies.phase_in",
+    "synergies.costs_to_achieve",
+)
+"""Inputs with one value per projection year, the first for `first_projection_year`."""
 
 
 def leaf_paths(payload: AssumptionPayload) -> list[str]:

@@ -56,12 +56,19 @@ def accretion_dilution(inputs: ProFormaInputs) -> AccretionResult:
     - cash used x rate on cash x (1 - t) - new debt x rate x (1 - t)
     - straight-line amortisation of the intangibles write-up x (1 - t).
     Breakeven synergies are the pre-tax synergies that make accretion exactly zero.
+    Accretion is NaN (not meaningful) in a year the acquirer's standalone EPS is not
+    positive: a percentage change on a loss reads backwards ("+36%" as a loss shrinks).
 
     >>> r = accretion_dilution(ProFormaInputs(acquirer_net_income=[100.0],
     ...     target_net_income=[20.0], acquirer_shares=100.0, new_shares=25.0,
     ...     synergies_pre_tax=[20.0], tax_rate=0.25))
     >>> [round(float(x[0]), 9) for x in (r.pro_forma_eps, r.accretion, r.breakeven_synergies)]
     [1.08, 0.08, 6.666666667]
+    >>> r = accretion_dilution(ProFormaInputs(acquirer_net_income=[-10.0],
+    ...     target_net_income=[20.0], acquirer_shares=100.0, new_shares=25.0,
+    ...     synergies_pre_tax=[0.0], tax_rate=0.25))
+    >>> float(r.accretion[0]), round(float(r.pro_forma_eps[0]), 9)
+    (nan, 0.08)
     """
     acquirer_ni = checks.finite("acquirer_net_income", inputs.acquirer_net_income)
     if acquirer_ni.ndim == 0:
@@ -104,7 +111,7 @@ def accretion_dilution(inputs: ProFormaInputs) -> AccretionResult:
         pro_forma_net_income=pro_forma_ni,
         pro_forma_shares=np.broadcast_to(pro_forma_shares, pro_forma.shape).copy(),
         pro_forma_eps=pro_forma,
-        accretion=(pro_forma - standalone) / np.abs(standalone),
+        accretion=np.where(standalone > 0, (pro_forma - standalone) / np.abs(standalone), np.nan),
         breakeven_synergies=(standalone * pro_forma_shares - before_synergies) / keep,
     )
 

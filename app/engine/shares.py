@@ -42,6 +42,9 @@ class DilutedShares:
     rsus: Array
     convertibles: Array
     total: Array
+    converted_principal: Array
+    """Principal of the convertibles counted as shares: it leaves debt (if-converted), so a
+    note is never counted both as debt and as shares."""
 
 
 def diluted_shares(
@@ -52,17 +55,22 @@ def diluted_shares(
     warrants: Instruments = ((), ()),
     rsus: ArrayLike = 0.0,
     convertibles: Instruments = ((), ()),
+    convertible_principal: ArrayLike | None = None,
 ) -> DilutedShares:
     """Fully diluted shares at `price`.
 
     Options and warrants by the treasury stock method; RSUs in full (strike zero);
     convertibles (shares if converted, conversion price) added only when price is above the
-    conversion price, since holders would otherwise take the cash redemption.
+    conversion price, since holders would otherwise take the cash redemption. Each
+    convertible's principal (by default shares x conversion price) is reported when it
+    converts, for the bridge to take out of debt.
 
     >>> d = diluted_shares(1000.0, 20.0, options=([100.0], [10.0]), rsus=10.0,
     ...                    convertibles=([200.0], [25.0]))
-    >>> float(d.total), float(d.options), float(d.convertibles)
-    (1060.0, 50.0, 0.0)
+    >>> float(d.total), float(d.options), float(d.convertibles), float(d.converted_principal)
+    (1060.0, 50.0, 0.0, 0.0)
+    >>> float(diluted_shares(1000.0, 30.0, convertibles=([200.0], [25.0])).converted_principal)
+    5000.0
     """
     base = checks.positive("basic", basic)
     p = checks.positive("price", price)
@@ -72,10 +80,23 @@ def diluted_shares(
     if len(convertibles[0]):
         conv_shares = checks.positive("convertibles.shares", convertibles[0], allow_zero=True)
         conv_price = checks.positive("convertibles.conversion_price", convertibles[1])
-        conv = (conv_shares * (p[..., np.newaxis] > conv_price)).sum(axis=-1)
+        principal = (
+            conv_shares * conv_price
+            if convertible_principal is None
+            else checks.positive("convertibles.principal", convertible_principal, allow_zero=True)
+        )
+        converts = p[..., np.newaxis] > conv_price
+        conv = (conv_shares * converts).sum(axis=-1)
+        converted = (principal * converts).sum(axis=-1)
     else:
-        conv = np.zeros_like(p)
+        conv = converted = np.zeros_like(p)
     total = base + opts + warr + units + conv
     return DilutedShares(
-        basic=base, options=opts, warrants=warr, rsus=units, convertibles=conv, total=total
+        basic=base,
+        options=opts,
+        warrants=warr,
+        rsus=units,
+        convertibles=conv,
+        total=total,
+        converted_principal=converted,
     )

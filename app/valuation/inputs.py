@@ -46,7 +46,15 @@ def company_shares(company: CompanyModel, price: float) -> DilutedShares:
             np.array([c.shares for c in capital.convertibles], dtype=np.float64),
             np.array([c.conversion_price for c in capital.convertibles], dtype=np.float64),
         ),
+        convertible_principal=np.array(company.convertible_principal(), dtype=np.float64),
     )
+
+
+def net_debt(company: CompanyModel, shares: DilutedShares) -> float:
+    """Claims ahead of equity less cash, with converted notes out of debt (they are shares)."""
+    b = company.bridge
+    debt = b.debt - float(shares.converted_principal)
+    return debt + b.lease_liabilities + b.minority_interest + b.preferred - b.cash - b.investments
 
 
 def company_inputs(company: CompanyModel) -> CompanyInputs:
@@ -81,7 +89,7 @@ def company_inputs(company: CompanyModel) -> CompanyInputs:
         exit_multiple=terminal.ev_ebitda if terminal.ev_ebitda is not None else 0.0,
         mid_year=company.mid_year,
         cash=bridge.cash,
-        debt=bridge.debt,
+        debt=bridge.debt - float(shares.converted_principal),
         lease_liabilities=bridge.lease_liabilities,
         minority_interest=bridge.minority_interest,
         preferred=bridge.preferred,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import engine
 from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload
-from app.valuation.inputs import company_inputs, company_shares, synergy_inputs
+from app.valuation.inputs import company_inputs, company_shares, net_debt, synergy_inputs
 from app.valuation.models import ValuationRun
 
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -89,15 +89,18 @@ def _company_results(
         },
         "diluted_shares": inputs.shares.total,
         "bridge": {
-            name: getattr(inputs.dcf, name)
-            for name in (
-                "cash",
-                "investments",
-                "debt",
-                "lease_liabilities",
-                "minority_interest",
-                "preferred",
-            )
+            **{
+                name: getattr(inputs.dcf, name)
+                for name in (
+                    "cash",
+                    "investments",
+                    "debt",
+                    "lease_liabilities",
+                    "minority_interest",
+                    "preferred",
+                )
+            },
+            "converted_debt": inputs.shares.converted_principal,
         },
         "net_income": net_income,
         "dcf": {
@@ -160,17 +163,10 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
         acquirer_diluted_shares=1.0,
         **offer_args,
     )
-    target_shares = company_shares(payload.target, _scalar(first.implied_price)).total
+    target_dilution = company_shares(payload.target, _scalar(first.implied_price))
+    target_shares = target_dilution.total
     acquirer_shares = company_shares(payload.acquirer, price).total
-    bridge = payload.target.bridge
-    target_net_debt = (
-        bridge.debt
-        + bridge.lease_liabilities
-        + bridge.minority_interest
-        + bridge.preferred
-        - bridge.cash
-        - bridge.investments
-    )
+    target_net_debt = net_debt(payload.target, target_dilution)
     offer = engine.exchange_offer(
         acquirer_price=price,
         target_diluted_shares=target_shares,
@@ -180,6 +176,13 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
         **offer_args,
     )
     ownership = _scalar(offer.target_ownership)
+    # Shares issued at closing for the basic target shares alone: the proxy's ownership basis.
+    basic = engine.exchange_offer(
+        acquirer_price=price,
+        target_diluted_shares=payload.target.shares.basic,
+        acquirer_diluted_shares=payload.acquirer.shares.basic,
+        **offer_args,
+    )
     # The payoff across acquirer prices (one broadcast call): what a collar, or its absence, does.
     kinks = [b for band in (terms.collar, terms.walkaway) if band for b in (band.lower, band.upper)]
     path = np.unique(np.concatenate([price * np.linspace(0.4, 1.6, 61), kinks]))
@@ -257,6 +260,7 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
             payload.target.name, payload.target.share_price, tgt_in, tgt_dcf, tgt_ni
         ),
         "exchange": {
+            "structure": terms.structure.value,
             "acquirer_price": price,
             "target_unaffected_price": terms.target_unaffected_price,
             "effective_ratio": offer.effective_ratio,
@@ -274,6 +278,13 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
             "new_shares": offer.new_shares,
             "target_ownership": offer.target_ownership,
             "acquirer_ownership": offer.acquirer_ownership,
+            "basic": {
+                "new_shares": basic.new_shares,
+                "equity_value": basic.equity_value,
+                "target_ownership": basic.target_ownership,
+                "target_shares": payload.target.shares.basic,
+                "acquirer_shares": payload.acquirer.shares.basic,
+            },
             "target_diluted_shares": target_shares,
             "acquirer_diluted_shares": acquirer_shares,
             "below_walkaway": offer.below_walkaway,
@@ -403,8 +414,11 @@ def _exchange_sensitivity(
     }
 
 
-def headline_figures(payload: dict[str, Any]) -> dict[str, float]:
-    """The figures comparisons and upload previews show, valued without the Monte Carlo."""
+def headline_figures(payload: dict[str, Any]) -> dict[str, float | None]:
+    """The figures comparisons and upload previews show, valued without the Monte Carlo.
+
+    Accretion is None in a year the acquirer has no positive standalone EPS (not meaningful).
+    """
     model = AssumptionPayload.model_validate(payload)
     settings = model.scenarios.monte_carlo
     quick = model.model_copy(

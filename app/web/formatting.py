@@ -54,14 +54,17 @@ def money_compact(value: float | None, decimals: int = 1) -> str:
     return compact(value, decimals, prefix="$")
 
 
-def percent(value: float | None, decimals: int = 1) -> str:
+def percent(value: float | None, decimals: int = 1, missing: str = DASH) -> str:
     """A fraction shown as a percent: 0.66 -> 66.0%; -0.05 -> (5.0%).
 
-    >>> percent(0.66), percent(0.6585365), percent(-0.05)
-    ('66.0%', '65.9%', '(5.0%)')
+    `missing` is what a figure that does not exist shows: accretion on a loss is "n.m."
+    (not meaningful), an unknown figure an em dash.
+
+    >>> percent(0.66), percent(0.6585365), percent(-0.05), percent(None, missing="n.m.")
+    ('66.0%', '65.9%', '(5.0%)', 'n.m.')
     """
     if _missing(value):
-        return DASH
+        return missing
     return _signed(f"{abs(value) * 100:,.{decimals}f}%", value < 0)
 
 

@@ -25,8 +25,8 @@ class UploadPreview(BaseModel):
     base_version: int | None
     no_changes: bool
     changes: list[ChangeOut]
-    before: dict[str, float] | None
-    after: dict[str, float]
+    before: dict[str, float | None] | None
+    after: dict[str, float | None]
 
 
 class ConfirmIn(BaseModel):

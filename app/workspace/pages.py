@@ -289,7 +289,7 @@ def _compare(session: Session, slug: str, a: int, b: int) -> dict[str, Any]:
         except (ValidationError, EngineInputError) as exc:
             rows.append({"change": change, "error": str(exc).splitlines()[0]})
             continue
-        rows.append({"change": change, "delta": {k: figures[k] - previous[k] for k in figures}})
+        rows.append({"change": change, "delta": _deltas(figures, previous)})
         previous = figures
         if i == WATERFALL_STEPS:
             break
@@ -301,8 +301,13 @@ def _compare(session: Session, slug: str, a: int, b: int) -> dict[str, Any]:
         "rows": rows,
         "start": start,
         "end": end,
-        "total": {k: end[k] - start[k] for k in end},
+        "total": _deltas(end, start),
     }
+
+
+def _deltas(new: dict[str, float | None], old: dict[str, float | None]) -> dict[str, Any]:
+    """Change in each figure; None where either side does not exist (accretion on a loss)."""
+    return {k: None if new[k] is None or old[k] is None else new[k] - old[k] for k in new}
 
 
 @router.get("/deals/{slug}/versions/compare", response_class=HTMLResponse)

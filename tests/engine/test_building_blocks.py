@@ -85,6 +85,12 @@ def test_treasury_stock_method_and_if_converted() -> None:
     np.testing.assert_allclose(d.warrants, [0.0, 15.0])
     np.testing.assert_allclose(d.convertibles, [0.0, 200.0])  # converts only above $25
     np.testing.assert_allclose(d.total, [1060.0, 1300.0])
+    # The note's principal (200 x $25) leaves debt only where it converts.
+    np.testing.assert_allclose(d.converted_principal, [0.0, 5000.0])
+    explicit = diluted_shares(
+        1000.0, 40.0, convertibles=([200.0], [25.0]), convertible_principal=[4800.0]
+    )
+    assert float(explicit.converted_principal) == 4800.0
 
 
 def test_synergy_worked_example() -> None:

@@ -1,9 +1,11 @@
 """Valuing a whole deal from one saved version, on both databases."""
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.assumptions.schemas import AssumptionPayload
 from app.assumptions.service import current_version, save_version
 from app.deals.service import get_deal
 from app.engine import ENGINE_VERSION
@@ -94,3 +96,35 @@ def test_vwap_premium_and_52_week_range_where_known() -> None:
     r = value_payload(payload.model_copy(update={"deal_terms": terms}))
     assert r["exchange"]["premium_to_vwap"] == pytest.approx(0.1235 * 165.2 / 14.0 - 1)
     assert "52-week trading range" in valuation_football_field(r)
+
+
+def test_converted_notes_are_not_also_debt() -> None:
+    """A convertible in the money counts as shares and leaves debt: never both."""
+    r = value_payload(load_assumptions("coreweave-core-scientific"))
+    bridge, dcf = r["target"]["bridge"], r["target"]["dcf"]
+    # 85M shares at a $10.00 conversion price: $850M of the $1.15B debt converts at $12.30.
+    assert bridge["converted_debt"] == 850e6 and bridge["debt"] == 300e6
+    equity = dcf["enterprise_value"] + 754.1e6 - 300e6 - 1.0e9
+    assert dcf["equity_value"] == pytest.approx(equity, rel=1e-12)
+    # The offer's EV adds net debt on the same basis (the notes convert at $20.40 too).
+    x = r["exchange"]
+    assert x["enterprise_value"] == pytest.approx(x["equity_value"] + 300e6 + 1.0e9 - 754.1e6)
+
+
+def test_convertibles_must_sit_in_debt() -> None:
+    data = load_assumptions("coreweave-core-scientific").model_dump(mode="json")
+    data["target"]["bridge"]["debt"] = 500e6  # less than the $850M of convertibles
+    with pytest.raises(ValidationError, match="must include the convertibles' principal"):
+        AssumptionPayload.model_validate(data)
+
+
+def test_coreweave_issuance_on_both_bases_matches_the_filings() -> None:
+    """The proxy's 9.4% and 39,685,636 new shares (basic) beside the ~$9B fully diluted value."""
+    x = value_payload(load_assumptions("coreweave-core-scientific"))["exchange"]
+    assert x["implied_price"] == pytest.approx(20.40, abs=0.005)  # published, to the cent
+    assert round(x["premium"], 2) == 0.66  # published "66%"
+    assert x["basic"]["new_shares"] == pytest.approx(39_685_636, abs=1)
+    assert round(x["basic"]["target_ownership"], 3) == 0.094  # proxy: 9.4% / 90.6%
+    assert round(x["basic"]["equity_value"] / 1e9, 1) == 6.6  # the "derived puzzle"
+    assert round(x["equity_value"] / 1e9, 1) == 9.0  # "about $9 billion, fully diluted"
+    assert x["target_ownership"] > x["basic"]["target_ownership"]
