@@ -12,7 +12,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -88,12 +96,39 @@ class PriceBand(Model):
         return self
 
 
+def needed_by_structure(value: float | None, info: ValidationInfo) -> float | None:
+    """A fixed-ratio deal needs its ratio, a fixed-value deal its value: named on that field."""
+    structure = info.data.get("structure")
+    wanted = {Structure.FIXED_RATIO: "exchange_ratio", Structure.FIXED_VALUE: "value_per_share"}
+    if value is None and structure is not None and wanted[structure] == info.field_name:
+        raise ValueError(f"a {structure.value} deal needs {info.field_name}")
+    return value
+
+
+class PriceHistory(Model):
+    """Daily closes and volumes before the approach (oldest first), for a VWAP premium."""
+
+    prices: Annotated[list[Price], Field(min_length=1, max_length=2000)]
+    volumes: Annotated[list[Annotated[float, Field(ge=0), SHARES]], Field(max_length=2000)]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Self:
+        if len(self.volumes) != len(self.prices):
+            raise ValueError(
+                f"volumes has {len(self.volumes)} values and prices {len(self.prices)}: "
+                "give one volume per trading day"
+            )
+        if sum(self.volumes) <= 0:
+            raise ValueError("volumes sum to zero; a VWAP needs traded volume")
+        return self
+
+
 class DealTerms(Model):
     structure: Structure = Structure.FIXED_RATIO
     exchange_ratio: (
         Annotated[float, Field(gt=0), Unit("acquirer shares per target share")] | None
-    ) = None
-    value_per_share: Price | None = None
+    ) = Field(None, validate_default=True)
+    value_per_share: Price | None = Field(None, validate_default=True)
     cash_per_share: Money = 0.0
     acquirer_reference_price: Price
     target_unaffected_price: Price
@@ -101,15 +136,17 @@ class DealTerms(Model):
     walkaway: PriceBand | None = None
     target_vwap: Price | None = None
     """The target's VWAP before the approach (e.g. 30 days), for a second premium."""
+    target_price_history: PriceHistory | None = None
+    """Or the trading days it is computed from (then leave target_vwap blank)."""
     target_52_week: PriceBand | None = None
     """The target's 52-week trading range, shown on the football field."""
 
+    _structure_inputs = field_validator("exchange_ratio", "value_per_share")(needed_by_structure)
+
     @model_validator(mode="after")
-    def _structure_inputs(self) -> Self:
-        if self.structure is Structure.FIXED_RATIO and self.exchange_ratio is None:
-            raise ValueError("a fixed_ratio deal needs exchange_ratio")
-        if self.structure is Structure.FIXED_VALUE and self.value_per_share is None:
-            raise ValueError("a fixed_value deal needs value_per_share")
+    def _one_vwap(self) -> Self:
+        if self.target_vwap is not None and self.target_price_history is not None:
+            raise ValueError("give target_vwap or target_price_history, not both")
         return self
 
 
@@ -147,18 +184,22 @@ class Operating(Model):
     da_pct_revenue: WidePerYear
     capex_pct_revenue: WidePerYear
     nwc_pct_revenue: Rate
-    tax_rate: Annotated[Rate, Field(ge=0)]
+    tax_rate: Annotated[Rate, Field(ge=0, lt=1)]
 
 
 class CostOfCapital(Model):
     risk_free: Rate
     beta: Annotated[float, Field(gt=0, le=5), Unit("levered beta")]
+    """The company's own levered beta (e.g. regressed), used as it is..."""
+    unlevered_beta: Annotated[float, Field(gt=0, le=5), Unit("asset beta")] | None = None
+    """...unless an asset beta (say, the peer median) is given: it is relevered (Hamada) at
+    the target debt weight, and `beta` is then ignored."""
     equity_risk_premium: Rate
     size_premium: Rate = 0.0
     country_premium: Rate = 0.0
     pre_tax_cost_of_debt: Rate
     debt_weight: Annotated[Rate, Field(ge=0, lt=1)]
-    wacc: Annotated[Rate, Field(gt=0)] | None = None
+    wacc: Annotated[Rate, Field(gt=0, lt=1)] | None = None
     """An analyst's WACC, used instead of the CAPM build-up above when given."""
 
 

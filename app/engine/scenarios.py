@@ -3,8 +3,8 @@
 A grid is one broadcast call: the two inputs are laid on perpendicular axes. Monte Carlo
 draws in cache-sized blocks, each with its own seed spawned from the run's seed, so the
 result is bit-identical whether one thread or several value the blocks. Draws that break a
-rule (WACC - g below the guard, WACC <= 0, a share count <= 0) are counted and excluded,
-never silently kept.
+rule (any check a single valuation would refuse: WACC <= 0, a tax rate outside [0, 1), WACC - g
+below the guard, ...) are counted rule by rule and excluded, never silently kept.
 """
 
 from __future__ import annotations
@@ -63,15 +63,42 @@ class GridResult:
         return int(self.invalid.sum())
 
 
-def _rule_breaks(p: Prepared, values: Mapping[str, Array], guard: float) -> Array:
-    """Scenarios no valuation should be reported for."""
-    bad = (np.asarray(values["wacc"]) <= 0) | (np.asarray(values["diluted_shares"]) <= 0)
-    bad = bad | (np.asarray(values["base_revenue"]) <= 0)
+def _rule_breaks(p: Prepared, values: Mapping[str, Array], guard: float) -> dict[str, Array]:
+    """Each rule a scenario can break, with the mask of the scenarios that break it.
+
+    The rules are the input checks a single valuation refuses with an error (so a drawn
+    scenario never gets a value a typed-in one could not), plus the Gordon spread guard.
+    """
+
+    def per_scenario(mask: Array) -> Array:
+        """A per-year mask reduced over years: (N, years) -> (N,); shared (years,) -> ()."""
+        return mask.any(axis=-1)
+
+    def v(name: str) -> Array:
+        return np.asarray(values[name])
+
+    rules = {
+        "WACC at or below zero": v("wacc") <= 0,
+        "tax rate outside [0, 1)": (v("tax_rate") < 0) | (v("tax_rate") >= 1),
+        "revenue growth at or below -100%": per_scenario(v("revenue_growth") <= -1.0),
+        "EBIT margin outside [-100%, 100%]": per_scenario(np.abs(v("ebit_margin")) > 1.0),
+        "D&A or capex below zero": per_scenario(v("da_pct_revenue") < 0)
+        | per_scenario(v("capex_pct_revenue") < 0),
+        "NWC share of revenue outside [-100%, 100%]": np.abs(v("nwc_pct_revenue")) > 1.0,
+        "base revenue at or below zero": v("base_revenue") <= 0,
+        "diluted shares at or below zero": v("diluted_shares") <= 0,
+    }
     if p.method == "gordon":
-        bad = bad | (np.asarray(values["wacc"]) - np.asarray(values["terminal_growth"]) < guard)
-    growth = np.asarray(values["revenue_growth"])
-    if growth.ndim == 2:
-        bad = bad | (growth <= -1.0).any(axis=-1)
+        rules[f"WACC - g below {guard:g}"] = v("wacc") - v("terminal_growth") < guard
+    else:
+        rules["exit multiple at or below zero"] = v("exit_multiple") <= 0
+    return rules
+
+
+def _any(rules: Mapping[str, Array], size: int) -> Array:
+    bad = np.zeros(size, dtype=bool)
+    for mask in rules.values():
+        bad |= np.broadcast_to(mask, (size,))
     return bad
 
 
@@ -96,7 +123,7 @@ def dcf_grid(inputs: DCFInputs, guard: float = MIN_SPREAD, **axes: ArrayLike) ->
     varied = replace(inputs, **{rows: r[:, np.newaxis], columns: c[np.newaxis, :]})
     p = prepare(varied, guard=False)
     size = int(np.prod(p.shape))
-    bad = np.broadcast_to(_rule_breaks(p, p.values, guard), (size,))
+    bad = _any(_rule_breaks(p, p.values, guard), size)
     with np.errstate(all="ignore"):  # broken cells may divide by zero; they become NaN
         out = run(p, per_year=False)
     ev = np.where(bad, np.nan, out["enterprise_value"]).reshape(p.shape)
@@ -193,6 +220,8 @@ class MonteCarloResult:
     n_requested: int
     n_valid: int
     n_rejected: int
+    rejected_by_rule: dict[str, int]
+    """How many draws broke each rule (a draw can break several)."""
     seed: int
     percentiles: dict[int, float]
     mean: float
@@ -250,6 +279,7 @@ def monte_carlo_dcf(
     seeds = np.random.SeedSequence(seed).spawn(blocks)
     per_share = np.empty(n)
     rejected = np.zeros(blocks, dtype=np.int64)
+    by_rule: list[dict[str, int]] = [{} for _ in range(blocks)]
 
     def value_block(i: int) -> None:
         lo, hi = i * block_size, min((i + 1) * block_size, n)
@@ -265,12 +295,14 @@ def monte_carlo_dcf(
                 draw = draw[:, np.newaxis]
             values[field] = _apply(base_value, draw, spec.apply)
         block = Prepared((size,), p.years, values, p.method, p.mid_year)
-        bad = _rule_breaks(block, values, guard)
+        rules = _rule_breaks(block, values, guard)
+        by_rule[i] = {name: int(np.broadcast_to(m, (size,)).sum()) for name, m in rules.items()}
+        bad = _any(rules, size)
         scratch = {name: np.empty(size) for name in SUMMARY}
         scratch["value_per_share"] = per_share[lo:hi]
         with np.errstate(all="ignore"):  # rejected draws may divide by zero; they are dropped
             kernel(block, scratch, 0, size, per_year=False)
-        bad = np.broadcast_to(bad, (size,)) | ~np.isfinite(per_share[lo:hi])
+        bad |= ~np.isfinite(per_share[lo:hi])
         per_share[lo:hi][bad] = np.nan
         rejected[i] = int(bad.sum())
 
@@ -291,6 +323,9 @@ def monte_carlo_dcf(
         n_requested=n,
         n_valid=n_valid,
         n_rejected=int(rejected.sum()),
+        rejected_by_rule={
+            name: total for name in by_rule[0] if (total := sum(counts[name] for counts in by_rule))
+        },
         seed=seed,
         percentiles={k: float(v) for k, v in zip(PERCENTILES, q, strict=True)},
         mean=float(good.mean()),

@@ -66,7 +66,8 @@ def company_inputs(company: CompanyModel) -> CompanyInputs:
     )
     cost = wacc(
         risk_free=coc.risk_free,
-        beta=coc.beta,
+        beta=coc.unlevered_beta if coc.unlevered_beta is not None else coc.beta,
+        beta_is_unlevered=coc.unlevered_beta is not None,
         equity_risk_premium=coc.equity_risk_premium,
         size_premium=coc.size_premium,
         country_premium=coc.country_premium,

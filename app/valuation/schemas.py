@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -11,10 +11,9 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
-from app.assumptions.schemas import PriceBand, Rate, Structure, WideRate
+from app.assumptions.schemas import PriceBand, Rate, Structure, WideRate, needed_by_structure
 
 RateOrYears = Rate | list[Rate]
 WideRateOrYears = WideRate | list[WideRate]
@@ -43,9 +42,9 @@ class DCFRequest(CalcModel):
     ebit_margin: RateOrYears
     da_pct_revenue: WideRateOrYears
     capex_pct_revenue: WideRateOrYears
-    tax_rate: Annotated[Rate, Field(ge=0)]
+    tax_rate: Annotated[Rate, Field(ge=0, lt=1)]
     nwc_pct_revenue: Rate
-    wacc: Annotated[Rate, Field(gt=0)]
+    wacc: Annotated[Rate, Field(gt=0, lt=1)]
     terminal: Annotated[GordonTerminal | ExitMultipleTerminal, Field(discriminator="method")]
     mid_year: bool = False
     net_debt: float = 0.0
@@ -85,8 +84,8 @@ class ExchangeRequest(CalcModel):
     """An offer's terms at one acquirer price or along a path of prices."""
 
     structure: Structure
-    exchange_ratio: Annotated[float, Field(gt=0)] | None = None
-    value_per_share: Annotated[float, Field(gt=0)] | None = None
+    exchange_ratio: Annotated[float, Field(gt=0)] | None = Field(None, validate_default=True)
+    value_per_share: Annotated[float, Field(gt=0)] | None = Field(None, validate_default=True)
     cash_per_share: Annotated[float, Field(ge=0)] = 0.0
     acquirer_price: (
         Annotated[float, Field(gt=0)]
@@ -97,13 +96,7 @@ class ExchangeRequest(CalcModel):
     acquirer_diluted_shares: Annotated[float, Field(gt=0)]
     collar: PriceBand | None = None
 
-    @model_validator(mode="after")
-    def _structure_inputs(self) -> Self:
-        if self.structure is Structure.FIXED_RATIO and self.exchange_ratio is None:
-            raise ValueError("a fixed_ratio offer needs exchange_ratio")
-        if self.structure is Structure.FIXED_VALUE and self.value_per_share is None:
-            raise ValueError("a fixed_value offer needs value_per_share")
-        return self
+    _structure_inputs = field_validator("exchange_ratio", "value_per_share")(needed_by_structure)
 
 
 class ExchangeResponse(BaseModel):

@@ -167,12 +167,16 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
     target_shares = target_dilution.total
     acquirer_shares = company_shares(payload.acquirer, price).total
     target_net_debt = net_debt(payload.target, target_dilution)
+    history = terms.target_price_history
+    target_vwap = (
+        _scalar(engine.vwap(history.prices, history.volumes)) if history else terms.target_vwap
+    )
     offer = engine.exchange_offer(
         acquirer_price=price,
         target_diluted_shares=target_shares,
         acquirer_diluted_shares=acquirer_shares,
         target_net_debt=target_net_debt,
-        vwap=terms.target_vwap,
+        vwap=target_vwap,
         **offer_args,
     )
     ownership = _scalar(offer.target_ownership)
@@ -266,7 +270,8 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
             "effective_ratio": offer.effective_ratio,
             "implied_price": offer.implied_price,
             "premium": offer.premium,
-            "target_vwap": terms.target_vwap,
+            "target_vwap": target_vwap,
+            "target_vwap_days": len(history.prices) if history else None,
             "premium_to_vwap": offer.premium_to_vwap,
             "target_52_week": (
                 [terms.target_52_week.lower, terms.target_52_week.upper]
@@ -322,6 +327,7 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
             "n_requested": monte_carlo.n_requested,
             "n_valid": monte_carlo.n_valid,
             "n_rejected": monte_carlo.n_rejected,
+            "rejected_by_rule": monte_carlo.rejected_by_rule,
             "percentiles": monte_carlo.percentiles,
             "mean": monte_carlo.mean,
             "std": monte_carlo.std,

@@ -36,10 +36,13 @@ LABELS = {
     "equity_risk_premium": "Equity risk premium",
     "acquirer_reference_price": "Acquirer reference price",
     "target_unaffected_price": "Target unaffected price",
+    "unlevered_beta": "Asset beta (blank: use the levered beta)",
 }
 OPTIONAL = {
     "acquirer.cost_of_capital.wacc",
     "target.cost_of_capital.wacc",
+    "acquirer.cost_of_capital.unlevered_beta",
+    "target.cost_of_capital.unlevered_beta",
     "deal_terms.target_vwap",
 }
 """Inputs that may be left blank: the model then computes them (WACC from CAPM) or omits them."""

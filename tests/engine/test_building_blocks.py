@@ -187,3 +187,39 @@ def test_contribution_and_ev_per_mw() -> None:
 def test_contribution_is_blank_when_a_company_loses_money() -> None:
     shares = contribution({"net_income": np.array([-30.0, 50.0])}, {"net_income": [10.0, 50.0]})
     assert np.isnan(shares["net_income"][0]) and shares["net_income"][1] == 0.5
+
+
+def test_contribution_ev_per_mw_and_accretion_worked_examples() -> None:
+    """docs/methodology.md §6: 25% contribution, n.m. on a loss, $10.0M per MW, n.m. accretion."""
+    shares = contribution(
+        {"revenue": 300.0, "net_income": 50.0}, {"revenue": 100.0, "net_income": -10.0}
+    )
+    assert float(shares["revenue"]) == 0.25 and np.isnan(shares["net_income"])
+    assert float(ev_per_mw(13.0e9, 1300.0)) == pytest.approx(10.0e6, rel=1e-12)
+    r = accretion_dilution(
+        ProFormaInputs(
+            acquirer_net_income=[-10.0, 100.0],
+            target_net_income=[20.0, 20.0],
+            acquirer_shares=100.0,
+            new_shares=25.0,
+            synergies_pre_tax=[0.0, 20.0],
+            tax_rate=0.25,
+        )
+    )
+    assert np.isnan(r.accretion[0]) and r.pro_forma_eps[0] == pytest.approx(0.08, rel=1e-12)
+    assert r.accretion[1] == pytest.approx(0.08, rel=1e-12)  # 135 / 125 = 1.08 vs 1.00
+
+
+def test_hamada_relevered_wacc_from_an_asset_beta() -> None:
+    """An asset beta of 1.0 at a 20% debt weight and 25% tax: bL = 1 + 0.75 x 0.25 = 1.1875."""
+    r = wacc(
+        risk_free=0.04,
+        beta=1.0,
+        beta_is_unlevered=True,
+        equity_risk_premium=0.05,
+        pre_tax_cost_of_debt=0.06,
+        tax_rate=0.25,
+        debt_weight=0.2,
+    )
+    assert float(r.levered_beta) == pytest.approx(1.1875, rel=1e-12)
+    assert float(r.wacc) == pytest.approx(0.8 * (0.04 + 1.1875 * 0.05) + 0.2 * 0.045, rel=1e-12)

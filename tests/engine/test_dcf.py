@@ -99,6 +99,38 @@ def test_one_call_many_scenarios_equals_a_loop_of_single_calls() -> None:
         np.testing.assert_array_equal(together.fcff[i], alone.fcff)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    growth=st.lists(st.lists(st.floats(-0.3, 1.5), min_size=4, max_size=4), min_size=1, max_size=6),
+    wacc=st.floats(0.05, 0.25),
+    mid_year=st.booleans(),
+    method=st.sampled_from(["gordon", "exit_multiple"]),
+)
+def test_vectorised_dcf_equals_a_loop_of_scalar_calls(
+    growth: list[list[float]], wacc: float, mid_year: bool, method: str
+) -> None:
+    """Any batch of scenarios valued in one call equals each valued alone, bit for bit."""
+    g = np.array(growth)
+    w = wacc + 0.01 * np.arange(len(growth))
+    batch = replace(
+        EXAMPLE,
+        revenue_growth=g,
+        wacc=w,
+        mid_year=mid_year,
+        terminal_method=method,
+        exit_multiple=9.0,
+        ebit_margin=[0.2, 0.22, 0.24, 0.25],
+        da_pct_revenue=[0.05] * 4,
+        capex_pct_revenue=[0.05] * 4,
+    )
+    together = dcf(batch, block=2)
+    for i in range(len(growth)):
+        alone = dcf(replace(batch, revenue_growth=g[i], wacc=w[i]))
+        assert together.enterprise_value[i] == alone.enterprise_value
+        assert together.value_per_share[i] == alone.value_per_share
+        np.testing.assert_array_equal(together.pv_fcff[i], alone.pv_fcff)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     w1=st.floats(0.04, 0.20),

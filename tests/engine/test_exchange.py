@@ -211,3 +211,37 @@ def test_bad_terms_name_the_field(kwargs: dict, field: str) -> None:
     with pytest.raises(EngineInputError) as excinfo:
         exchange_offer(**(args | kwargs))
     assert excinfo.value.field == field
+
+
+def test_vwap_and_solver_worked_examples() -> None:
+    """docs/methodology.md §4, numbers worked by hand there."""
+    assert float(vwap([10.0, 12.0], [100.0, 300.0])) == pytest.approx(11.5, rel=1e-12)
+    r = ratio_for_ownership(0.094, 321_341_182.0, 382.5e6)
+    assert float(r) == pytest.approx(0.1234993605, rel=1e-9)
+    assert float(ratio_for_premium(0.5, 12.30, 165.20, 2.0)) == pytest.approx(
+        0.0995762712, rel=1e-9
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    prices=st.lists(st.floats(5.0, 200.0), min_size=1, max_size=12),
+    structure=st.sampled_from(["fixed_ratio", "fixed_value"]),
+    band=st.tuples(st.floats(20.0, 80.0), st.floats(1.0, 60.0)),
+)
+def test_vectorised_offer_equals_a_loop_of_scalar_calls(
+    prices: list[float], structure: str, band: tuple[float, float]
+) -> None:
+    terms = {
+        "exchange_ratio": 0.25,
+        "value_per_share": 13.0,
+        "collar_lower": band[0],
+        "collar_upper": band[0] + band[1],
+        **COMMON,
+    }
+    together = exchange_offer(structure, np.array(prices), **terms)
+    for i, price in enumerate(prices):
+        alone = exchange_offer(structure, price, **terms)
+        assert together.effective_ratio[i] == alone.effective_ratio
+        assert together.implied_price[i] == alone.implied_price
+        assert together.target_ownership[i] == alone.target_ownership

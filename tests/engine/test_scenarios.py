@@ -78,6 +78,22 @@ def test_rule_breaking_draws_are_counted_not_kept() -> None:
     assert r.n_rejected > 0
     assert r.n_valid + r.n_rejected == 10_000
     assert r.n_rejected == pytest.approx(10_000 * 0.025 / 0.03, rel=0.05)
+    # WACC uniform on [0, 3%): below 2.5% breaks the spread guard, at exactly 0 the WACC rule.
+    assert r.rejected_by_rule["WACC - g below 0.005"] == r.n_rejected
+
+
+def test_every_rule_a_single_valuation_enforces_is_counted() -> None:
+    """A tax rate drawn around 25% with sd 40% leaves [0, 1) about 27% of the time; each such
+    draw is counted under its rule and excluded, never valued."""
+    wild = {"tax_rate": Distribution("normal", sd=0.4)}
+    r = monte_carlo_dcf(BASE, wild, 100_000, seed=5)
+    outside = r.rejected_by_rule["tax rate outside [0, 1)"]
+    # P(N(0.25, 0.4) < 0) + P(N(0.25, 0.4) >= 1) = 0.2660 + 0.0304
+    assert outside / 100_000 == pytest.approx(0.2964, abs=0.005)
+    assert r.n_rejected == outside and r.n_valid == 100_000 - outside
+    margin = monte_carlo_dcf(BASE, {"ebit_margin": Distribution("normal", sd=0.5)}, 20_000, seed=6)
+    # Ten years per path: one year beyond |margin| 1 rejects the whole path.
+    assert margin.rejected_by_rule["EBIT margin outside [-100%, 100%]"] == margin.n_rejected > 0
 
 
 def test_distributions_have_their_stated_moments() -> None:
@@ -117,3 +133,48 @@ def test_draws_do_not_depend_on_the_order_of_the_distributions() -> None:
     assert monte_carlo_dcf(BASE, DRAWS, 5_000, seed=2) == monte_carlo_dcf(
         BASE, reordered, 5_000, seed=2
     )
+
+
+def test_grid_worked_example() -> None:
+    """docs/methodology.md §7: the §1 company on WACC {9%, 10%} x g {2%, 3%}."""
+    company = DCFInputs(
+        base_revenue=100.0,
+        revenue_growth=[0.10] * 3,
+        ebit_margin=0.20,
+        da_pct_revenue=0.05,
+        capex_pct_revenue=0.05,
+        nwc_pct_revenue=0.10,
+        tax_rate=0.25,
+        wacc=0.10,
+        diluted_shares=10.0,
+        terminal_growth=0.02,
+        cash=20.0,
+        debt=50.0,
+    )
+    grid = dcf_grid(company, wacc=[0.09, 0.10], terminal_growth=[0.02, 0.03])
+    expected = [[22.4080945567, 26.1665965267], [19.1931818182, 21.9610389610]]
+    np.testing.assert_allclose(grid.value_per_share, expected, rtol=1e-9)
+
+
+def test_distribution_worked_examples() -> None:
+    """Lognormal parameters and the triangular inverse CDF, as worked in §7."""
+    import math
+
+    sigma2 = math.log1p((0.02 / 0.10) ** 2)
+    assert sigma2 == pytest.approx(0.0392207131533, rel=1e-9)
+    assert math.log(0.10) - sigma2 / 2 == pytest.approx(-2.32219544957, rel=1e-9)
+
+    class FixedUniforms:
+        def random(self, shape, dtype):
+            return np.array([0.1, 0.5], dtype=dtype)
+
+    draws = Distribution("triangular", low=0.0, mode=1.0, high=4.0).sample(
+        FixedUniforms(), (2,), np.float64
+    )
+    np.testing.assert_allclose(draws, [0.632455532034, 1.55051025722], rtol=1e-9)
+
+
+def test_grid_axis_no_valuation_takes_is_refused_by_name() -> None:
+    with pytest.raises(EngineInputError) as excinfo:
+        dcf_grid(BASE, wacc=[-0.01, 0.09], terminal_growth=[0.02])
+    assert excinfo.value.field == "wacc"
