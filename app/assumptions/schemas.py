@@ -315,6 +315,7 @@ class DistributionSpec(Model):
 
 
 DrawnInput = Literal[
+    "base_revenue",
     "revenue_growth",
     "ebit_margin",
     "da_pct_revenue",
@@ -324,7 +325,13 @@ DrawnInput = Literal[
     "wacc",
     "terminal_growth",
     "exit_multiple",
+    "cash",
+    "debt",
+    "lease_liabilities",
+    "investments",
+    "diluted_shares",
 ]
+"""Any input of the target's DCF can be drawn (the engine's DCFInputs names)."""
 
 
 class MonteCarlo(Model):

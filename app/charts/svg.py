@@ -261,6 +261,8 @@ def football_field(
         f'<text x="{(frame.left + width - frame.right) / 2:.1f}" y="{height - 6}" '
         f'text-anchor="middle" font-size="12" fill="{INK}" {FONT}>{escape(x_label)}</text>'
     )
+    halo = 'stroke="#fff" stroke-width="3" paint-order="stroke"'
+    labels = []
     for i, (label, lo, hi) in enumerate(rows):
         y = frame.top + 8 + i * (bar + gap)
         x0, x1 = frame.x(lo), frame.x(hi)
@@ -269,11 +271,15 @@ def football_field(
             f'font-size="12" fill="{INK}" {FONT}>{escape(label)}</text>'
             f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 2):.1f}" height="{bar}" '
             f'fill="#9db7e0" stroke="{ACCENT}"/>'
+        )
+        # Bar-end labels go on top of the reference lines, each on a white halo.
+        labels.append(
             f'<text x="{x0 - 4:.1f}" y="{y + bar / 2 + 4:.1f}" text-anchor="end" font-size="10" '
-            f'fill="{MUTED}" {FONT}>{escape(fl(lo))}</text>'
+            f'fill="{MUTED}" {halo} {FONT}>{escape(fl(lo))}</text>'
             f'<text x="{x1 + 4:.1f}" y="{y + bar / 2 + 4:.1f}" font-size="10" fill="{MUTED}" '
-            f"{FONT}>{escape(fl(hi))}</text>"
+            f"{halo} {FONT}>{escape(fl(hi))}</text>"
         )
     for row, marker in enumerate(markers):
         frame.marker(marker, row)
+    frame.parts.extend(labels)
     return frame.svg(title)

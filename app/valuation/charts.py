@@ -33,8 +33,19 @@ def collar_payoff(results: dict[str, Any]) -> str:
         fx=_dollars,
         fy=_dollars,
         bands=bands,
-        markers=[Marker(f"reference {money(x['acquirer_price'])}", x["acquirer_price"])],
+        markers=_acquirer_prices(results),
     )
+
+
+def _acquirer_prices(results: dict[str, Any]) -> list[Marker]:
+    """Today's acquirer price, and the reference price the terms were set at if different."""
+    today, reference = results["acquirer"]["share_price"], results["exchange"]["acquirer_price"]
+    if abs(today - reference) < 0.005:
+        return [Marker(f"today and reference {money(today)}", today)]
+    return [
+        Marker(f"today {money(today)}", today),
+        Marker(f"reference {money(reference)}", reference, colour="#5b6675"),
+    ]
 
 
 def monte_carlo_histogram(results: dict[str, Any]) -> str:

@@ -88,6 +88,7 @@ def _company_results(
             "capm_wacc": inputs.cost_of_capital.wacc,
         },
         "diluted_shares": inputs.shares.total,
+        "mid_year": inputs.dcf.mid_year,
         "bridge": {
             **{
                 name: getattr(inputs.dcf, name)
@@ -303,6 +304,18 @@ def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dic
             },
         },
         "synergies": {
+            "cost": np.asarray(syn_in.phase_in) * syn_in.run_rate_cost,
+            "revenue": np.asarray(syn_in.phase_in)
+            * syn_in.run_rate_revenue
+            * syn_in.revenue_synergy_margin,
+            "costs_to_achieve": syn_in.costs_to_achieve,
+            "discount_factors": synergies.discount_factors,
+            "pv": synergies.pv,
+            "terminal_value": synergies.terminal_value,
+            "pv_terminal_value": synergies.pv_terminal_value,
+            "run_rate": run_rate,
+            "tax_rate": payload.synergies.tax_rate,
+            "discount_rate": payload.synergies.discount_rate,
             "pre_tax": synergies.pre_tax,
             "after_tax": synergies.after_tax,
             "npv": synergies.npv,

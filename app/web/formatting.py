@@ -45,6 +45,19 @@ def compact(value: float | None, decimals: int = 1, prefix: str = "") -> str:
     return _signed(f"{prefix}{magnitude:,.{decimals}f}", value < 0)
 
 
+def millions(value: float | None, decimals: int = 1) -> str:
+    """A figure in millions, for tables headed "USD m": one scale down a whole column.
+
+    >>> millions(503.04e6), millions(-9.5e9), millions(0.0)
+    ('503.0', '(9,500.0)', '0.0')
+    """
+    if _missing(value):
+        return DASH
+    return _signed(
+        f"{abs(value) / 1e6:,.{decimals}f}", value < 0 and round(value / 1e6, decimals) != 0
+    )
+
+
 def money_compact(value: float | None, decimals: int = 1) -> str:
     """$9.0B, $754.1M, ($1.2B).
 
@@ -156,6 +169,7 @@ FILTERS = {
     "money": money,
     "money_compact": money_compact,
     "compact": compact,
+    "millions": millions,
     "percent": percent,
     "ratio": ratio,
     "number": number,

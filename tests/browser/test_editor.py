@@ -26,7 +26,7 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
 
     target_value = page.locator('#valuation [data-key="target_dcf_value"] .figure')
     before = target_value.inner_text()
-    target_table = page.locator('#valuation table.dcf[data-side="target"]')
+    target_table = page.locator('#valuation table.bridge-table[data-side="target"]')
     enterprise_value = target_table.locator("tr", has_text="Enterprise value").locator("td")
     ev_before = enterprise_value.inner_text()
     wacc = page.locator('input[name="target.cost_of_capital.wacc"]')

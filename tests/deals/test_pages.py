@@ -43,7 +43,7 @@ def test_deal_page_shows_headline_terms_and_sources(client: TestClient, seeded: 
     assert 'id="source-S13"' in response.text
     assert "Current version v1" in text
     # The EV-to-equity bridge is itemised: Core Scientific's $1.0B of leases, for one.
-    assert "− Lease liabilities" in text and "($1.0B)" in text
+    assert "− Lease liabilities" in text and "(1,000.0)" in text
     assert "Offer enterprise value per MW" in text and "$7.3M" in text
 
 
