@@ -1,12 +1,13 @@
-"""Reading an uploaded assumption file: size-capped, parsed strictly, every error placed.
+"""Reading an uploaded assumption file: size-capped, validated, every error placed.
 
 Errors are collected, not raised one at a time, so an analyst fixes a file in one pass. Each
-names its place (a JSON path like `$.target.operating.tax_rate`) and the reason.
+names its place (a JSON path like `$.target.operating.tax_rate`, a CSV line or a sheet and
+cell) and the reason. The encodings themselves are read in `app.assumptions.formats`.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,10 @@ from pydantic import ValidationError
 
 from app.assumptions.schemas import AssumptionPayload
 
-MAX_DEPTH = 32
 CHUNK = 64 * 1024
+
+Loc = tuple[str | int, ...]
+"""A Pydantic error location: section names, field names, list indices."""
 
 
 @dataclass(frozen=True)
@@ -46,54 +49,69 @@ async def read_capped(file: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows here")
+class Places:
+    """Where each value of a parsed file came from, so a validation error points into it.
+
+    This base maps a location to a JSON path (`$.target.shares.warrants[0]`); the CSV and
+    XLSX readers subclass it with their lines and cells. `problems` are what the reader found
+    before validation (they are reported with validation's, all at once) and `refused` the
+    locations it left out because of them, so their absence is not reported twice.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.refused: set[Loc] = set()
+
+    def __call__(self, loc: Loc) -> str:
+        return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+    def refuses(self, loc: Loc) -> bool:
+        return any(loc[:n] in self.refused for n in range(len(loc) + 1))
 
 
-def _depth(value: Any, level: int = 0) -> int:
-    if level > MAX_DEPTH:
-        return level
-    if isinstance(value, dict):
-        return max((_depth(v, level + 1) for v in value.values()), default=level)
-    if isinstance(value, list):
-        return max((_depth(v, level + 1) for v in value), default=level)
-    return level
+_PERCENT = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*%\s*$")
+_GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$")
 
 
-def parse_json(data: bytes, filename: str = "file") -> dict[str, Any]:
-    """A JSON object from the bytes, or an UploadError saying where and why it is not one."""
-    if not data.strip():
-        raise UploadError([Problem(filename, "is empty")])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadError([Problem(filename, "is not UTF-8 text; is it really JSON?")]) from exc
-    try:
-        value = json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise UploadError([Problem(where, f"not valid JSON: {exc.msg}")]) from exc
-    except ValueError as exc:
-        raise UploadError([Problem(filename, str(exc))]) from exc
-    except RecursionError as exc:
-        raise UploadError([Problem(filename, "is nested too deeply")]) from exc
-    if not isinstance(value, dict):
-        raise UploadError([Problem("$", "must be an object with the assumption sections")])
-    if _depth(value) > MAX_DEPTH:
-        raise UploadError([Problem("$", f"is nested deeper than {MAX_DEPTH} levels")])
-    return value
-
-
-def validate(data: dict[str, Any]) -> AssumptionPayload:
-    """The payload, or every problem with its JSON path."""
-    try:
-        return AssumptionPayload.model_validate(data)
-    except ValidationError as exc:
-        problems = [
-            Problem(
-                "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]),
-                e["msg"].removeprefix("Value error, "),
+def _reason(error: Any) -> str:
+    """Pydantic's message, said in the format's terms where it has a better one."""
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return "is not a field of the assumption format"
+    if kind == "missing":
+        return "is missing"
+    if kind in ("float_parsing", "int_parsing", "float_type", "int_type") and isinstance(
+        value, str
+    ):
+        if match := _PERCENT.match(value):
+            fraction = float(match.group(1)) / 100
+            return (
+                f"{value.strip()!r} looks like a percent; write rates as fractions ({fraction:g})"
             )
+        if _GROUPED.match(value):
+            return f"{value.strip()!r}: write numbers without thousands separators"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def validate(data: dict[str, Any], place_of: Places | None = None) -> AssumptionPayload:
+    """The payload, or every problem (the reader's and validation's) with its place.
+
+    `place_of` maps a Pydantic location to where that value came from in the file; without
+    it, places are JSON paths.
+    """
+    places = place_of or Places()
+    problems = list(places.problems)
+    try:
+        payload = AssumptionPayload.model_validate(data)
+    except ValidationError as exc:
+        problems += [
+            Problem(places(tuple(e["loc"])), _reason(e))
             for e in exc.errors()
+            if not places.refuses(tuple(e["loc"]))
         ]
+        if not problems:  # never an empty refusal, even if the reader refused every place
+            problems = [Problem(places(tuple(e["loc"])), _reason(e)) for e in exc.errors()]
         raise UploadError(problems) from exc
+    if problems:
+        raise UploadError(problems)
+    return payload

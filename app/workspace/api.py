@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.assumptions.upload import read_capped
@@ -48,7 +49,10 @@ _ERRORS = {
     404: {"description": "No such deal"},
     409: {"description": "A newer version was saved since the preview"},
     413: {"description": "The file is larger than the limit"},
-    422: {"description": "Every problem with its place (JSON path) and reason"},
+    422: {
+        "description": "Every problem with its place (JSON path, CSV line, or sheet and cell) "
+        "and reason"
+    },
 }
 
 
@@ -60,11 +64,11 @@ def limit(request: Request) -> int:
 async def preview_upload(
     slug: str, request: Request, session: SessionDep, file: UploadFile = File(...)
 ) -> UploadPreview:
-    """Step 1: what the file would change (nothing is stored)."""
+    """Step 1: what the file (.json, .csv or .xlsx) would change (nothing is stored)."""
     data = await read_capped(file, limit(request))
     deal = get_deal(session, slug)
-    result = uploads.preview(
-        session, deal, data, file.filename or "file", request.app.state.secret_key
+    result = await run_in_threadpool(
+        uploads.preview, session, deal, data, file.filename or "file", request.app.state.secret_key
     )
     return UploadPreview(
         token=result["token"],

@@ -13,11 +13,11 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from app.assumptions import diff
+from app.assumptions import diff, formats
 from app.assumptions import service as assumptions
 from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, canonical
-from app.assumptions.upload import Problem, UploadError, parse_json, validate
+from app.assumptions.upload import Problem, UploadError
 from app.deals.models import Deal
 from app.valuation import service as valuation
 
@@ -31,12 +31,9 @@ def _signer(secret: str) -> URLSafeSerializer:
 def preview(
     session: Session, deal: Deal, data: bytes, filename: str, secret: str
 ) -> dict[str, Any]:
-    """Parse and validate the file, and say exactly what it would change."""
-    if not filename.lower().endswith(".json"):
-        raise UploadError(
-            [Problem(filename, "is not a .json file (CSV and XLSX are not taken yet)")]
-        )
-    payload = validate(parse_json(data, filename))
+    """Parse and validate the file (JSON, CSV or XLSX, by its name), and say exactly what it
+    would change."""
+    payload = formats.load(data, filename)
     new = canonical(payload.model_dump(mode="json"))
     current = assumptions.current_version(session, deal.id)
     old = canonical(current.payload) if current else None

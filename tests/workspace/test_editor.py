@@ -103,7 +103,7 @@ def test_wacc_override_recomputes_and_nine_is_refused(client: TestClient, token:
     assert _form(client)[name] == ""  # blank: the CAPM build-up is used
     override = _post(client, "/preview", _form(client, **{name: "0.09"}), token)
     assert override.status_code == 200
-    assert "9.00% <span class=\"sub\">override; CAPM gives 12.47%</span>" in override.text
+    assert '9.00% <span class="sub">override; CAPM gives 12.47%</span>' in override.text
     nine = _post(client, "/preview", _form(client, **{name: "9"}), token)
     assert nine.status_code == 422
     assert re.search(

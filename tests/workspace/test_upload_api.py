@@ -69,7 +69,8 @@ def _set(doc: dict, path: str, value: object) -> dict:
         (("target.operating.tax_rate", 25), "$.target.operating.tax_rate", "looks like a percent"),
         (("acquirer.shares.basic", 0), "$.acquirer.shares.basic", "greater than 0"),
         (("target.operating.ebit_margin", [0.1, 0.2]), "$", "expected 5"),
-        (("deal_terms.colour", "red"), "$.deal_terms.colour", "Extra inputs"),
+        (("deal_terms.colour", "red"), "$.deal_terms.colour", "is not a field of the"),
+        (("deal_terms.exchange_ratio", "12%"), "$.deal_terms.exchange_ratio", "fractions (0.12)"),
         (("deal_terms.exchange_ratio", "a lot"), "$.deal_terms.exchange_ratio", "valid number"),
         (("synergies", None), "$.synergies", "valid dictionary"),
     ],
@@ -94,7 +95,8 @@ def test_invalid_content_is_placed(
         ("[1, 2, 3]", "a.json", 422, "must be an object"),
         ("{" + '"a": {' * 40 + "}" * 41, "a.json", 422, "nested deeper"),
         (b"\xff\xfe\x00binary", "a.json", 422, "not UTF-8"),
-        ("{}", "assumptions.csv", 422, "not a .json file"),
+        ("{}", "assumptions.csv", 422, "looks like JSON"),
+        ("{}", "assumptions.txt", 422, "is not a .json, .csv or .xlsx file"),
     ],
 )
 def test_bad_files_are_refused(
