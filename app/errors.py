@@ -20,3 +20,13 @@ class ConflictError(DomainError):
 
 class UnprocessableError(DomainError):
     status_code = 422
+
+
+class VersionConflict(ConflictError):
+    """A save based on a version that is no longer current: names both, so the page can
+    offer the difference."""
+
+    def __init__(self, message: str, *, based_on: int | None, current: int | None) -> None:
+        super().__init__(message, field="parent")
+        self.based_on = based_on
+        self.current = current

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.assumptions.models import AssumptionHead, AssumptionSet
 from app.assumptions.schemas import AssumptionPayload
-from app.errors import ConflictError
+from app.errors import ConflictError, VersionConflict
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -55,11 +55,19 @@ def save_version(
     head = session.get(AssumptionHead, deal_id)
     current_id = head.assumption_set_id if head else None
     if current_id != expected_parent_id:
-        raise ConflictError(
-            "These assumptions were changed by someone else since you opened them "
-            f"(current version id {current_id}, yours was based on {expected_parent_id}). "
-            "Reload, then re-apply your edits.",
-            field="parent",
+        rows = session.execute(
+            select(AssumptionSet.id, AssumptionSet.version).where(
+                AssumptionSet.id.in_([i for i in (current_id, expected_parent_id) if i])
+            )
+        )
+        numbers = {row_id: number for row_id, number in rows}
+        based_on, now = numbers.get(expected_parent_id), numbers.get(current_id)
+        raise VersionConflict(
+            f"Not saved: these assumptions changed since you opened them. You started from "
+            f"v{based_on}, and v{now} has been saved since. Nothing of yours or theirs was "
+            "overwritten: compare the two, then re-apply your edits on the current version.",
+            based_on=based_on,
+            current=now,
         )
     data = payload.model_dump(mode="json")
     last = session.scalar(

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.assumptions.formats.rows import unit_of
+
 SECTIONS = (
     ("Deal terms", "deal_terms"),
     ("Acquirer: operations", "acquirer.operating"),
@@ -36,8 +38,22 @@ LABELS = {
     "equity_risk_premium": "Equity risk premium",
     "acquirer_reference_price": "Acquirer reference price",
     "target_unaffected_price": "Target unaffected price",
-    "unlevered_beta": "Asset beta (blank: use the levered beta)",
+    "unlevered_beta": "Asset beta, relevered (Hamada)",
+    "target_vwap": "Target VWAP",
+    "wacc": "WACC",
+    "rsus": "RSUs",
+    "nwc": "NWC",
+    "da": "D&A",
 }
+OVERRIDES = {"wacc": "WACC override"}
+"""Labels of an input that replaces a computed figure, where it is not a draw's label."""
+PLACEHOLDERS = {
+    "wacc": "blank: from CAPM",
+    "unlevered_beta": "blank: use the beta",
+    "target_vwap": "none",
+}
+PLAIN = {"scenarios.monte_carlo.seed"}
+"""Numbers shown without thousands separators (a seed is an identifier, not an amount)."""
 OPTIONAL = {
     "acquirer.cost_of_capital.wacc",
     "target.cost_of_capital.wacc",
@@ -52,7 +68,6 @@ BANDS = {
     "deal_terms.target_52_week": "52-week range",
 }
 """Price bands: two inputs each, both blank for none (no collar, say)."""
-LABELS["wacc"] = "WACC override (blank: CAPM)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,12 @@ class Field:
     label: str
     values: tuple[float | None, ...]
     per_year: bool
+    unit: str = ""
+    placeholder: str = ""
+
+    @property
+    def plain(self) -> bool:
+        return self.path in PLAIN
 
     def name(self, year: int | None = None) -> str:
         return self.path if year is None else f"{self.path}.{year}"
@@ -79,6 +100,24 @@ def _label(key: str) -> str:
     return LABELS.get(key, key.replace("_", " ").capitalize())
 
 
+def _unit(path: str, currency: str) -> str:
+    section, _, rest = path.partition(".")
+    return unit_of(section, rest, currency)
+
+
+def _field(path: str, values: tuple[float | None, ...], per_year: bool, currency: str) -> Field:
+    key = path.rsplit(".", 1)[1]
+    label = OVERRIDES.get(key, _label(key)) if path in OPTIONAL else _label(key)
+    return Field(
+        path,
+        label,
+        values,
+        per_year,
+        unit=_unit(path, currency),
+        placeholder=PLACEHOLDERS.get(key, "") if values == (None,) else "",
+    )
+
+
 def _node(payload: dict[str, Any], path: str) -> Any:
     node: Any = payload
     for part in path.split("."):
@@ -89,24 +128,25 @@ def _node(payload: dict[str, Any], path: str) -> Any:
 def sections(payload: dict[str, Any]) -> list[Section]:
     """Every number the editor offers, grouped as in the assumption set."""
     out = []
+    currency = payload.get("currency", "USD")
     for title, roots in SECTIONS:
         fields = []
         for root in (roots,) if isinstance(roots, str) else roots:
             for key, value in _node(payload, root).items():
                 path = f"{root}.{key}"
                 if value is None and path in OPTIONAL:
-                    fields.append(Field(path, _label(key), (None,), False))
+                    fields.append(_field(path, (None,), False, currency))
                     continue
                 if isinstance(value, bool) or value is None:
                     continue
                 if isinstance(value, (int, float)):
-                    fields.append(Field(path, _label(key), (value,), False))
+                    fields.append(_field(path, (value,), False, currency))
                 elif (
                     isinstance(value, list)
                     and value
                     and all(isinstance(v, (int, float)) for v in value)
                 ):
-                    fields.append(Field(path, _label(key), tuple(value), True))
+                    fields.append(_field(path, tuple(value), True, currency))
             if root == "scenarios.monte_carlo":
                 fields += _distribution_fields(payload)
             for band, label in BANDS.items():
@@ -116,9 +156,11 @@ def sections(payload: dict[str, Any]) -> list[Section]:
                         fields.append(
                             Field(
                                 f"{band}.{bound}",
-                                f"{label} {bound} (blank: none)",
+                                f"{label}, {bound}",
                                 (bounds.get(bound),),
                                 False,
+                                unit=f"{currency}/share",
+                                placeholder="none" if not bounds else "",
                             )
                         )
         out.append(Section(title, tuple(fields)))

@@ -12,7 +12,8 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
     page.evaluate("window.__notReloaded = true")
     implied = page.locator('#valuation [data-key="implied_price"] .figure')
     assert implied.inner_text() == "$20.40"
-    page.get_by_text("Edit assumptions").click()
+    assert page.locator("#editor-panel").get_attribute("open") is not None  # beside the figures
+    assert "no unsaved edits" in page.locator("#editor-status").inner_text()
 
     ratio = page.get_by_label("Exchange ratio")
     ratio.fill("0.15")
@@ -23,6 +24,16 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
     assert "Unsaved edits of v1" in page.locator("#editor-status").inner_text()
     assert page.evaluate("window.__notReloaded") is True, "recomputed without a reload"
     screenshot(page, "editor-preview")
+
+    # Enter in a field never saves a version; leaving with unsaved edits asks first.
+    ratio.press("Enter")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__notReloaded") is True, "Enter did not submit"
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.type), d.dismiss()))
+    page.get_by_role("link", name="All versions").click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"] and page.evaluate("window.__notReloaded") is True
 
     target_value = page.locator('#valuation [data-key="target_dcf_value"] .figure')
     before = target_value.inner_text()

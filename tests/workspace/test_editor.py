@@ -32,16 +32,47 @@ def test_the_page_offers_every_input(client: TestClient, token: str) -> None:
     assert "parent_id" in form and form["csrf_token"] == token
 
 
+def _shown(html: str) -> dict[str, str]:
+    return dict(re.findall(r'name="(shown\.[a-z_]+)" value="([0-9a-f]+)"', html))
+
+
+def _swapped(html: str) -> set[str]:
+    return set(re.findall(r'id="part-([a-z-]+)" hx-swap-oob="true"', html)) | (
+        {"label"} if 'id="valuation-label" hx-swap-oob="true"' in html else set()
+    )
+
+
 def test_preview_recomputes_without_saving(client: TestClient, token: str, seeded: Session) -> None:
-    before = _post(client, "/preview", _form(client), token)
+    untouched = _post(client, "/preview", _form(client), token)
     after = _post(client, "/preview", _form(client, **{"deal_terms.exchange_ratio": "0.15"}), token)
-    assert before.status_code == after.status_code == 200
+    assert untouched.status_code == after.status_code == 200
+    # Nothing edited: the figures shown are the saved ones, so no section is sent again.
+    assert _swapped(untouched.text) == set() and "no unsaved edits" in untouched.text
     for part in ("kpis", "terms", "standalone", "sensitivities", "monte-carlo", "football-field"):
         assert f'id="part-{part}" hx-swap-oob="true"' in after.text
     assert 'id="valuation"' not in after.text  # the parts swap, not the whole section
-    assert "$20.40" in before.text and "$24.78" in after.text  # 0.15 x $165.20
-    assert "Unsaved edits of v1" in after.text
+    assert "$24.78" in after.text  # 0.15 x $165.20
+    assert "Unsaved edits of v1" in after.text and 'data-unsaved="true"' in after.text
     assert seeded.scalar(select(func.count()).select_from(AssumptionSet)) == 1
+
+
+def test_only_the_sections_an_edit_changes_are_swapped(client: TestClient, token: str) -> None:
+    """The form posts a digest of each section it shows; the answer swaps only what differs."""
+    first = _post(
+        client, "/preview", _form(client, **{"acquirer.cost_of_capital.beta": "1.5"}), token
+    )
+    shown = _shown(first.text)
+    assert len(shown) == 10
+    second = _post(
+        client, "/preview", _form(client, **{"acquirer.cost_of_capital.beta": "1.6"}) | shown, token
+    )
+    # The acquirer's WACC moves only the acquirer's DCF (the label, which names the figures
+    # and how long they took, may swap too): the target's sensitivities, its Monte Carlo,
+    # the terms and the pro forma stay as shown.
+    assert _swapped(second.text) - {"label"} == {"standalone"}
+    undone = _post(client, "/preview", _form(client) | _shown(second.text), token)
+    assert "no unsaved edits" in undone.text and 'data-unsaved="false"' in undone.text
+    assert {"standalone", "monte-carlo", "football-field"} <= _swapped(undone.text)  # saved run
 
 
 @pytest.mark.parametrize(
@@ -80,7 +111,9 @@ def test_a_stale_editor_cannot_overwrite_a_newer_version(client: TestClient, tok
     assert _post(client, "/versions", stale, token).status_code == 200
     again = _post(client, "/versions", stale | {"note": "second"}, token)
     assert again.status_code == 409
-    assert "changed by someone else" in again.text
+    # Both versions are named and their difference is one click away.
+    assert "You started from v1, and v2 has been saved since" in again.text
+    assert f'href="{URL}/versions/compare?a=1&amp;b=2"' in again.text
 
 
 def test_plain_form_post_saves_and_redirects(client: TestClient, token: str) -> None:

@@ -1,0 +1,283 @@
+"""The deal workspace's use cases: preview edits, save, restore, compare, list versions.
+
+Pages parse the request and render; everything that reads or writes the database, or values
+a payload, happens here, inside the request's one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.assumptions import diff
+from app.assumptions import service as assumptions
+from app.assumptions.models import AssumptionSet
+from app.assumptions.schemas import AssumptionPayload, canonical
+from app.deals import service as deals
+from app.deals.models import Deal
+from app.engine import ENGINE_VERSION, EngineInputError
+from app.errors import DomainError, NotFoundError
+from app.valuation import service as valuation
+from app.workspace import editor
+
+PREVIEW_PATHS = 10_000
+"""Monte Carlo paths in a live preview; saving values with the version's own setting."""
+SYNCHRONOUS_PATHS = 200_000
+"""A version with more Monte Carlo paths than this, and no stored run, is valued after the page
+has loaded (with a progress indicator), not while the analyst waits for a blank page."""
+WATERFALL_STEPS = 80
+"""Most inputs a comparison values one at a time; beyond that the rest come as one step."""
+
+HEADLINE_KEYS = (
+    "exchange_ratio",
+    "acquirer_reference_price",
+    "implied_price",
+    "unaffected_price",
+    "premium",
+    "equity_value",
+    "target_ownership",
+    "acquirer_ownership",
+    "new_shares",
+    "power_capacity_mw",
+    "run_rate_synergies",
+)
+
+
+def current(session: Session, slug: str) -> tuple[Deal, AssumptionSet]:
+    deal = deals.get_deal(session, slug)
+    version = assumptions.current_version(session, deal.id)
+    if version is None:
+        raise NotFoundError(f"Deal {slug!r} has no assumptions to edit.", field="slug")
+    return deal, version
+
+
+def deal_page(session: Session, slug: str, *, wait: bool = False) -> dict[str, Any]:
+    """Everything the deal page shows. A heavy version with no stored run is not valued here
+    (unless `wait`): the page says so and fetches the valuation once it has loaded."""
+    deal = deals.get_deal(session, slug)
+    version = assumptions.current_version(session, deal.id)
+    run, valuation_error, pending = None, None, False
+    if version is not None:
+        run = valuation.latest_run(session, version)
+        paths = AssumptionPayload.model_validate(version.payload).scenarios.monte_carlo.scenarios
+        if run is None and (wait or paths <= SYNCHRONOUS_PATHS):
+            try:
+                run = valuation.run_valuation(session, version)
+            except EngineInputError as exc:
+                valuation_error = str(exc)
+        pending = run is None and valuation_error is None
+    return {
+        "deal": deal,
+        "headline": [f for key in HEADLINE_KEYS if (f := deal.fact(key)) is not None],
+        "other_facts": [f for f in deal.facts if f.key not in HEADLINE_KEYS],
+        "version": version,
+        "run": run,
+        "pending": pending,
+        "valuation_error": valuation_error,
+        "editor": editor.sections(version.payload) if version else None,
+    }
+
+
+def saved_valuation(session: Session, slug: str) -> dict[str, Any]:
+    """The current version's stored run, valuing it first if there is none."""
+    deal, version = current(session, slug)
+    try:
+        run = valuation.current_run(session, version)
+    except EngineInputError as exc:
+        return {"deal": deal, "version": version, "run": None, "valuation_error": str(exc)}
+    return {"deal": deal, "version": version, "run": run, "valuation_error": None}
+
+
+def _edited(version: AssumptionSet, form: dict[str, str]) -> tuple[Any, dict[str, str]]:
+    """The edited payload, validated, or the messages to show beside the fields."""
+    edited, errors = editor.apply_edits(version.payload, form)
+    if errors:
+        return None, errors
+    try:
+        return AssumptionPayload.model_validate(edited), {}
+    except ValidationError as exc:
+        return None, editor.validation_messages(exc, editor.editable_names(version.payload))
+
+
+@dataclass
+class Preview:
+    """What the editor's live preview shows: the figures, or why there are none."""
+
+    deal: Deal
+    version: AssumptionSet
+    names: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    run: Any = None
+    unsaved: bool = False
+
+
+def preview(session: Session, slug: str, form: dict[str, str]) -> Preview:
+    """Value the editor's unsaved values (a quick Monte Carlo), or the saved run if the edits
+    have been undone, so the figures shown always match exactly what the form holds."""
+    deal, version = current(session, slug)
+    result = Preview(deal, version, editor.editable_names(version.payload))
+    payload, result.errors = _edited(version, form)
+    if result.errors:
+        return result
+    saved = canonical(version.payload)
+    if payload.model_dump(mode="json") == saved:
+        result.run = valuation.current_run(session, version)
+        return result
+    settings = payload.scenarios.monte_carlo
+    quick = payload.model_copy(
+        update={
+            "scenarios": payload.scenarios.model_copy(
+                update={
+                    "monte_carlo": settings.model_copy(
+                        update={"scenarios": min(PREVIEW_PATHS, settings.scenarios)}
+                    )
+                }
+            )
+        }
+    )
+    started = time.perf_counter()
+    try:
+        results = valuation.value_payload(quick)
+    except EngineInputError as exc:
+        name = exc.field if exc.field in result.names else ""
+        result.errors = {name: exc.reason if name else str(exc)}
+        return result
+    result.run = SimpleNamespace(
+        results=results,
+        engine_version=ENGINE_VERSION,
+        seed=results["meta"]["seed"],
+        duration_s=time.perf_counter() - started,
+    )
+    result.unsaved = True
+    return result
+
+
+def _parent(form: dict[str, str]) -> int:
+    try:
+        return int(form.get("parent_id", ""))
+    except ValueError as exc:
+        raise DomainError("The page lost track of its version; reload it.") from exc
+
+
+def _author(form: dict[str, str]) -> str:
+    return (form.get("author") or "analyst").strip()[:120] or "analyst"
+
+
+def save(session: Session, slug: str, form: dict[str, str]) -> Preview | AssumptionSet:
+    """Store the editor's values as a new version and value it; or the form's problems.
+
+    A save based on an old version is refused with a conflict (never a lost update).
+    """
+    deal, version = current(session, slug)
+    payload, errors = _edited(version, form)
+    if errors:
+        return Preview(deal, version, editor.editable_names(version.payload), errors)
+    saved = assumptions.save_version(
+        session,
+        deal.id,
+        payload,
+        author=_author(form),
+        note=form.get("note", "").strip()[:2000],
+        expected_parent_id=_parent(form),
+    )
+    valuation.run_valuation(session, saved)
+    return saved
+
+
+def revert(session: Session, slug: str, number: int, form: dict[str, str]) -> AssumptionSet:
+    """A new version copying an old one: history only grows, nothing is overwritten."""
+    deal, _ = current(session, slug)
+    target = next(
+        (v for v in assumptions.list_versions(session, deal.id) if v.version == number), None
+    )
+    if target is None:
+        raise NotFoundError(f"{deal.name} has no version {number}.", field="version")
+    saved = assumptions.save_version(
+        session,
+        deal.id,
+        AssumptionPayload.model_validate(target.payload),
+        author=_author(form),
+        note=f"Revert to v{number}",
+        expected_parent_id=_parent(form),
+    )
+    valuation.run_valuation(session, saved)
+    return saved
+
+
+def history(session: Session, slug: str) -> dict[str, Any]:
+    """Every version with its headline outputs (valued once per engine version, then stored)."""
+    deal = deals.get_deal(session, slug)
+    versions = assumptions.list_versions(session, deal.id)
+    rows = []
+    for version in versions:
+        try:
+            results = valuation.current_run(session, version).results
+        except EngineInputError as exc:
+            rows.append({"version": version, "error": str(exc)})
+            continue
+        rows.append(
+            {
+                "version": version,
+                "acquirer_value": results["acquirer"]["dcf"]["value_per_share"],
+                "target_value": results["target"]["dcf"]["value_per_share"],
+                "premium": results["exchange"]["premium"],
+                "ownership": results["exchange"]["target_ownership"],
+                "accretion": results["accretion"]["accretion"][0],
+            }
+        )
+    return {
+        "deal": deal,
+        "rows": rows,
+        "current": assumptions.current_version(session, deal.id),
+        "numbers": {v.id: v.version for v in versions},
+    }
+
+
+def _deltas(new: dict[str, float | None], old: dict[str, float | None]) -> dict[str, Any]:
+    """Change in each figure; None where either side does not exist (accretion on a loss)."""
+    return {k: None if new[k] is None or old[k] is None else new[k] - old[k] for k in new}
+
+
+def compare(session: Session, slug: str, a: int, b: int) -> dict[str, Any]:
+    """Field-by-field differences of two versions and a waterfall of their effect: inputs
+    change one at a time in the order listed, so the steps add up to the total."""
+    deal = deals.get_deal(session, slug)
+    by_number = {v.version: v for v in assumptions.list_versions(session, deal.id)}
+    missing = [n for n in (a, b) if n not in by_number]
+    if missing:
+        raise NotFoundError(f"{deal.name} has no version {missing[0]}.", field="version")
+    old, new = canonical(by_number[a].payload), canonical(by_number[b].payload)
+    items = diff.changes(old, new)
+    start = previous = valuation.headline_figures(old)
+    rows = []
+    state = old
+    for i, change in enumerate(items):
+        if i == WATERFALL_STEPS:  # the long tail as one step, so the page stays quick
+            change = diff.Change(f"{len(items) - i} more inputs", None, None)
+            state = new
+        else:
+            state = diff.apply(state, change)
+        try:
+            figures = valuation.headline_figures(state)
+        except (ValidationError, EngineInputError) as exc:
+            rows.append({"change": change, "error": str(exc).splitlines()[0]})
+            continue
+        rows.append({"change": change, "delta": _deltas(figures, previous)})
+        previous = figures
+        if i == WATERFALL_STEPS:
+            break
+    end = valuation.headline_figures(new)
+    return {
+        "deal": deal,
+        "a": by_number[a],
+        "b": by_number[b],
+        "rows": rows,
+        "start": start,
+        "end": end,
+        "total": _deltas(end, start),
+    }
