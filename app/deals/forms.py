@@ -91,12 +91,56 @@ def deal_to_form(deal: Deal) -> dict[str, str]:
     return values
 
 
+PATTERN_HINTS = {
+    "slug": "use lowercase letters, digits and single hyphens (coreweave-core-scientific)",
+    "currency": "use a three-letter currency code such as USD",
+    "key": "use letters, digits, - or _ (no spaces), up to 20 characters",
+}
+"""What a field's pattern means, said the way an analyst would fix it."""
+
+
+def _friendly(error: dict[str, Any]) -> str:
+    """Pydantic's message, reworded where it speaks in regular expressions or types."""
+    kind, last = error["type"], str(error["loc"][-1]) if error["loc"] else ""
+    if kind == "string_pattern_mismatch":
+        return PATTERN_HINTS.get(last, "is not in the expected format")
+    if kind in ("missing", "string_too_short") or error.get("input") in ("", None):
+        return "is required"
+    if kind == "string_too_long":
+        return f"is too long (at most {error['ctx']['max_length']} characters)"
+    if kind.startswith("date"):
+        return "enter a real date"
+    if kind.startswith("url"):
+        return "enter a full web address, starting with https://"
+    if kind in ("float_parsing", "float_type"):
+        return "enter a number"
+    return error["msg"].removeprefix("Value error, ")
+
+
 def error_messages(exc: ValidationError) -> dict[str, str]:
     """Messages keyed by form field name; errors about the whole deal go under ''."""
     messages: dict[str, str] = {}
     for error in exc.errors():
-        loc = ".".join(str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        key = loc
+        key = ".".join(str(p) for p in error["loc"])
+        message = _friendly(error)
         messages[key] = f"{messages[key]}; {message}" if key in messages else message
     return messages
+
+
+def _human(name: str) -> str:
+    """A form field's name as its place on the form: "sources.1.url" -> "Source 2, url"."""
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[1].isdigit():
+        row = {"sources": "Source", "facts": "Fact"}.get(parts[0], parts[0])
+        return f"{row} {int(parts[1]) + 1}, {' '.join(parts[2:]).replace('_', ' ')}"
+    return ", ".join(p.replace("_", " ") for p in parts).capitalize()
+
+
+def error_summary(errors: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """(input id, where, message) for every problem, in the form's order, for the summary
+    at the top of the form that links to each field."""
+    return [
+        (f"f-{name.replace('.', '-')}", _human(name), message)
+        for name, message in errors.items()
+        if name
+    ]

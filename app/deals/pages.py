@@ -9,7 +9,14 @@ from pydantic import ValidationError
 
 from app.db import SessionDep
 from app.deals import service
-from app.deals.forms import FACT_ROWS, SOURCE_ROWS, deal_to_form, error_messages, form_to_data
+from app.deals.forms import (
+    FACT_ROWS,
+    SOURCE_ROWS,
+    deal_to_form,
+    error_messages,
+    error_summary,
+    form_to_data,
+)
 from app.deals.models import ConsiderationType, Deal, DealStatus, FactBasis, FactUnit
 from app.deals.schemas import DealCreate
 from app.errors import ConflictError
@@ -39,7 +46,7 @@ def deal_list(
     status: DealStatus | Literal[""] = "",
     sector: Annotated[str, Query(max_length=80)] = "",
     consideration: ConsiderationType | Literal[""] = "",
-    sort: Literal["name", "announced", "status"] = "announced",
+    sort: service.SortKey = "announced",
     direction: Annotated[Literal["asc", "desc"], Query(alias="dir")] = "desc",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
@@ -74,6 +81,7 @@ def _form_page(
     context = {
         "values": values,
         "errors": errors or {},
+        "problems": error_summary(errors or {}),
         "deal": deal,
         "statuses": [s.value for s in DealStatus],
         "consideration_types": [c.value for c in ConsiderationType],

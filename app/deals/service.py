@@ -1,6 +1,7 @@
 """Use cases for companies and deals. Services flush; the caller's transaction commits."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from slugify import slugify
 from sqlalchemy import func, or_, select
@@ -21,11 +22,10 @@ _FULL = (
 )
 
 
-SORTS = {
-    "name": Deal.name,
-    "announced": Deal.announced,
-    "status": Deal.status,
-}
+SortKey = Literal[
+    "name", "acquirer", "target", "announced", "status", "consideration", "equity_value"
+]
+"""Columns the deal list can be ordered by."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class DealQuery:
     status: str | None = None
     sector: str | None = None
     consideration_type: str | None = None
-    sort: str = "announced"
+    sort: SortKey = "announced"
     descending: bool = True
     page: int = 1
     per_page: int = 25
@@ -81,8 +81,21 @@ def list_deals(session: Session, query: DealQuery | None = None) -> DealPage:
     if query.consideration_type:
         stmt = stmt.where(Deal.consideration_type == query.consideration_type)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    column = SORTS[query.sort]
-    order = column.desc() if query.descending else column.asc()
+    if query.sort == "equity_value":
+        equity = aliased(DealFact)
+        stmt = stmt.outerjoin(equity, (equity.deal_id == Deal.id) & (equity.key == "equity_value"))
+    columns = {
+        "name": func.lower(Deal.name),
+        "acquirer": func.lower(acquirer.name),
+        "target": func.lower(target.name),
+        "announced": Deal.announced,
+        "status": Deal.status,
+        "consideration": Deal.consideration_type,
+        "equity_value": equity.value if query.sort == "equity_value" else None,
+    }
+    column = columns[query.sort]
+    # Deals without the figure (no equity value yet) go last whichever way the list is sorted.
+    order = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
     stmt = (
         stmt.options(*_FULL)
         .order_by(order, Deal.name, Deal.id)

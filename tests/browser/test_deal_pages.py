@@ -88,6 +88,10 @@ def test_new_deal_form_shows_errors_in_place_then_creates(page, console_errors) 
     error = page.locator("#e-announced")
     error.wait_for(state="visible")
     assert page.locator("#f-target-name").input_value() == "Widgets Inc", "input kept"
+    # The summary takes the focus (a screen reader reads it) and links to the field.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-errors'")
+    page.locator("#form-errors").get_by_role("link", name="Announced").click()
+    assert page.evaluate("location.hash") == "#f-announced"
     screenshot(page, "new-deal-error")
     assert console_errors == [  # the 422 that carried the message; expected
         "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"

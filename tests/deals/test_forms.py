@@ -64,9 +64,11 @@ def test_create_then_find_it_by_sector(client: TestClient, token: str) -> None:
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"announced": ""}, "announced", "date"),
-        ({"acquirer.name": ""}, "acquirer.name", "at least 1"),
-        ({"sources.0.url": "not a link"}, "sources.0.url", "URL"),
+        ({"announced": ""}, "announced", "is required"),
+        ({"announced": "2026-02-30"}, "announced", "enter a real date"),
+        ({"acquirer.name": ""}, "acquirer.name", "is required"),
+        ({"sources.0.url": "not a link"}, "sources.0.url", "starting with https://"),
+        ({"sources.0.key": "S 1"}, "sources.0.key", "letters, digits, - or _ (no spaces)"),
         ({"target.name": "Acme Corp"}, "", "different companies"),
         ({"slug": "new"}, "slug", "reserved"),
     ],
@@ -80,6 +82,11 @@ def test_bad_input_comes_back_beside_the_field(
         error_id = "e-" + field.replace(".", "-")
         assert f'id="{error_id}"' in response.text
     assert words in response.text
+    # A summary at the top takes the focus and links to each field with a problem.
+    assert 'id="form-errors" role="alert" tabindex="-1" autofocus' in response.text
+    if field:
+        assert f'href="#f-{field.replace(".", "-")}"' in response.text
+    assert "Pattern" not in response.text and "String should" not in response.text
     assert 'value="Widgets Inc"' in response.text or change.get("target.name")  # input kept
     assert session.scalar(select(func.count()).select_from(Deal)) == 0
 

@@ -49,6 +49,26 @@ def test_filter_sort_and_page(three_deals: Session) -> None:
     assert (second.total, second.pages, _names(second)) == (3, 2, ["Zeta – Bolt"])
 
 
+
+@pytest.mark.parametrize(
+    ("sort", "descending", "expected"),
+    [
+        # Acquirers: Acme Corp (twice) and CoreWeave; ties fall back to the deal's name.
+        ("acquirer", False, ["Acme – Widgets", "Zeta – Bolt", "CoreWeave – Core Scientific"]),
+        ("target", True, ["Zeta – Bolt", "Acme – Widgets", "CoreWeave – Core Scientific"]),
+        # $9.0B for CoreWeave – Core Scientific, $1.5B for the others.
+        ("equity_value", True, ["CoreWeave – Core Scientific", "Acme – Widgets", "Zeta – Bolt"]),
+        ("equity_value", False, ["Acme – Widgets", "Zeta – Bolt", "CoreWeave – Core Scientific"]),
+        # By consideration type (stock, cash, mixed); deals without one go last.
+        ("consideration", False, ["CoreWeave – Core Scientific", "Acme – Widgets", "Zeta – Bolt"]),
+    ],
+)
+def test_every_column_sorts(
+    three_deals: Session, sort: str, descending: bool, expected: list[str]
+) -> None:
+    assert _names(list_deals(three_deals, DealQuery(sort=sort, descending=descending))) == expected
+
+
 def test_the_url_holds_the_state(client: TestClient, three_deals: Session) -> None:
     page = client.get("/?q=core&status=terminated&sort=name&dir=asc")
     assert page.status_code == 200
