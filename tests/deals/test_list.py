@@ -49,7 +49,6 @@ def test_filter_sort_and_page(three_deals: Session) -> None:
     assert (second.total, second.pages, _names(second)) == (3, 2, ["Zeta – Bolt"])
 
 
-
 @pytest.mark.parametrize(
     ("sort", "descending", "expected"),
     [
