@@ -1,0 +1,1 @@
+"""Exports of a valuation run: the board-ready PDF and the Excel model."""
