@@ -39,6 +39,7 @@ $(HTMX): $(NPM_INSTALLED)
 
 setup: $(INSTALLED) $(HTMX)
 	@mkdir -p var
+	@bash scripts/system-packages
 
 migrate: setup
 	$(BIN)/dealbook migrate

@@ -22,6 +22,12 @@ class UnprocessableError(DomainError):
     status_code = 422
 
 
+class UnavailableError(DomainError):
+    """Something this server cannot do right now or without a missing system package."""
+
+    status_code = 503
+
+
 class VersionConflict(ConflictError):
     """A save based on a version that is no longer current: names both, so the page can
     offer the difference."""

@@ -31,3 +31,6 @@ def test_dockerfile_installs_the_package_and_htmx() -> None:
     assert "npm ci" in dockerfile and "htmx.min.js" in dockerfile
     assert "pip install" in dockerfile
     assert "python:3.11" in dockerfile
+    # The PDF report: Pango and fonts in the image, and the methodology it prints.
+    assert "libpango-1.0-0" in dockerfile and "fonts-dejavu-core" in dockerfile
+    assert "COPY docs ./docs" in dockerfile and "COPY static ./static" in dockerfile

@@ -105,6 +105,28 @@ def list_deals(session: Session, query: DealQuery | None = None) -> DealPage:
     return DealPage(list(session.scalars(stmt)), total, query)
 
 
+HEADLINE_KEYS = (
+    "exchange_ratio",
+    "acquirer_reference_price",
+    "implied_price",
+    "unaffected_price",
+    "premium",
+    "equity_value",
+    "target_ownership",
+    "acquirer_ownership",
+    "new_shares",
+    "power_capacity_mw",
+    "run_rate_synergies",
+)
+"""The published terms a deal page (and its report) lead with, in this order."""
+
+
+def split_facts(deal: Deal) -> tuple[list[DealFact], list[DealFact]]:
+    """The deal's headline terms, and its other facts."""
+    headline = [f for key in HEADLINE_KEYS if (f := deal.fact(key)) is not None]
+    return headline, [f for f in deal.facts if f.key not in HEADLINE_KEYS]
+
+
 def get_deal(session: Session, slug: str) -> Deal:
     stmt = select(Deal).options(*_FULL).where(Deal.slug == slug, Deal.deleted_at.is_(None))
     deal = session.scalars(stmt).one_or_none()

@@ -33,20 +33,6 @@ has loaded (with a progress indicator), not while the analyst waits for a blank 
 WATERFALL_STEPS = 80
 """Most inputs a comparison values one at a time; beyond that the rest come as one step."""
 
-HEADLINE_KEYS = (
-    "exchange_ratio",
-    "acquirer_reference_price",
-    "implied_price",
-    "unaffected_price",
-    "premium",
-    "equity_value",
-    "target_ownership",
-    "acquirer_ownership",
-    "new_shares",
-    "power_capacity_mw",
-    "run_rate_synergies",
-)
-
 
 def current(session: Session, slug: str) -> tuple[Deal, AssumptionSet]:
     deal = deals.get_deal(session, slug)
@@ -71,10 +57,11 @@ def deal_page(session: Session, slug: str, *, wait: bool = False) -> dict[str, A
             except EngineInputError as exc:
                 valuation_error = str(exc)
         pending = run is None and valuation_error is None
+    headline, other = deals.split_facts(deal)
     return {
         "deal": deal,
-        "headline": [f for key in HEADLINE_KEYS if (f := deal.fact(key)) is not None],
-        "other_facts": [f for f in deal.facts if f.key not in HEADLINE_KEYS],
+        "headline": headline,
+        "other_facts": other,
         "version": version,
         "run": run,
         "pending": pending,

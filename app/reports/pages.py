@@ -1,0 +1,63 @@
+"""Report downloads: the valuation PDF (and the Excel model) of a saved version."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.reports import pdf
+from app.reports.service import report_source
+
+router = APIRouter(tags=["reports"])
+
+Paper = Query("a4", pattern="^(a4|letter)$", description="Page size: A4 or US Letter")
+Token = Query(
+    None,
+    pattern="^[A-Za-z0-9]{1,40}$",
+    description="Echoed in a `download_token` cookie when the file is ready (the page's "
+    "progress indicator waits for it)",
+)
+
+
+def download(body: bytes, media_type: str, filename: str, token: str | None) -> Response:
+    """An attachment; with `token`, a cookie saying it has started (ends the page's wait)."""
+    response = Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    if token:
+        response.set_cookie("download_token", token, max_age=120, samesite="lax")
+    return response
+
+
+async def _pdf(
+    session: SessionDep, slug: str, number: int | None, paper: str, token: str | None
+) -> Response:
+    source = report_source(session, slug, number)
+    # Layout takes a second or two: off the event loop, so other requests keep flowing.
+    body = await run_in_threadpool(pdf.render, source, paper)
+    filename = f"{slug}-valuation-v{source.version.version}-{paper}.pdf"
+    return download(body, "application/pdf", filename, token)
+
+
+@router.get("/deals/{slug}/report.pdf", response_class=Response)
+async def current_report(
+    slug: str, session: SessionDep, paper: str = Paper, download_token: str | None = Token
+) -> Response:
+    """The board-ready valuation report of the current assumption version."""
+    return await _pdf(session, slug, None, paper, download_token)
+
+
+@router.get("/deals/{slug}/versions/{number}/report.pdf", response_class=Response)
+async def version_report(
+    slug: str,
+    number: int,
+    session: SessionDep,
+    paper: str = Paper,
+    download_token: str | None = Token,
+) -> Response:
+    """The valuation report of one saved version (reproducible: same run, same numbers)."""
+    return await _pdf(session, slug, number, paper, download_token)
