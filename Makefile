@@ -48,6 +48,7 @@ seed: migrate
 	$(BIN)/dealbook seed
 
 run: seed
+	$(BIN)/dealbook init-admin
 	$(BIN)/dealbook serve --host $(HOST) --port $(PORT)
 
 services:

@@ -1,27 +1,30 @@
 """Application factory: routers, static files, error handlers, database lifecycle."""
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.admin import pages as admin_pages
 from app.assumptions import api as assumptions_api
 from app.assumptions import pages as assumptions_pages
 from app.assumptions.upload import UploadError
+from app.auth import api as auth_api
+from app.auth import pages as auth_pages
+from app.auth.access import NotLoggedIn, PasswordChangeRequired, login_url
 from app.db import make_engine, make_session_factory
 from app.deals import api as deals_api
 from app.deals import pages as deals_pages
 from app.engine import EngineInputError
 from app.errors import DomainError
 from app.reports import pages as reports_pages
-from app.settings import Settings, get_settings
+from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
 from app.web.csrf import CsrfCookieMiddleware
 from app.web.templating import templates
@@ -45,6 +48,13 @@ def _error_response(request: Request, status: int, message: str, field: str | No
     )
 
 
+def _redirect(request: Request, location: str) -> Response:
+    """Send the browser elsewhere; an htmx request is told to navigate, not to swap."""
+    if request.headers.get("HX-Request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
 def create_app(
     settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None
 ) -> FastAPI:
@@ -64,7 +74,7 @@ def create_app(
         finally:
             engine.dispose()
 
-    secret_key = settings.secret_key or secrets.token_urlsafe(32)
+    key = secret_key(settings)
     app = FastAPI(
         title="Dealbook",
         summary="Acquisition valuation: deals, assumptions, valuation runs.",
@@ -75,6 +85,21 @@ def create_app(
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         return _error_response(request, exc.status_code, exc.message, exc.field)
+
+    @app.exception_handler(NotLoggedIn)
+    async def _not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if _wants_json(request):
+            detail = [{"loc": ["header", "Authorization"], "msg": exc.message, "type": "auth"}]
+            return JSONResponse(
+                {"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        return _redirect(request, login_url(request))
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _wants_json(request):
+            return _error_response(request, 403, exc.message, None)
+        return _redirect(request, "/account/password")
 
     @app.exception_handler(UploadError)
     async def _upload_error(request: Request, exc: UploadError) -> Response:
@@ -109,13 +134,16 @@ def create_app(
         return _error_response(request, 422, message, None)
 
     app.state.settings = settings
-    app.state.secret_key = secret_key
+    app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(auth_pages.router)
     app.include_router(deals_pages.router)
     app.include_router(assumptions_pages.router)
     app.include_router(workspace_pages.router)
     app.include_router(reports_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(auth_api.router)
     app.include_router(deals_api.router)
     app.include_router(assumptions_api.router)
     app.include_router(valuation_api.router)

@@ -1,6 +1,9 @@
 """Runtime configuration, read once from the environment (12-factor)."""
 
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,9 +20,32 @@ class Settings(BaseSettings):
     port: int = 8000
     sql_echo: bool = False
     secret_key: str = ""
-    """Signs upload previews. Empty: a random key per process (fine for one process; set it
-    when several workers or machines serve the app)."""
+    """Signs session cookies, CSRF tokens and upload previews. Empty: the key in
+    `secret_key_file`, created on first use; set SECRET_KEY (the same everywhere) when several
+    machines serve the app."""
+    secret_key_file: str = "var/secret-key"
+    session_idle_minutes: int = 120
+    """A login ends after this long without a request..."""
+    session_max_hours: int = 12
+    """...and this long after it began, whatever happens."""
+    fast_password_hashing: bool = False
+    """Cheap argon2 parameters, for the test suite only (thousands of logins a run)."""
     max_upload_bytes: int = 10 * 1024 * 1024
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or the local one (made once, readable by this user only)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.secret_key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        except FileExistsError:
+            pass  # another worker made it first
+    return path.read_text().strip()
 
 
 @lru_cache

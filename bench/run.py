@@ -6,7 +6,6 @@ docs/benchmarks.md, not in the unit tests.
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import re
 import statistics
@@ -21,8 +20,8 @@ from collections.abc import Callable
 import numpy as np
 
 from app.engine import DCFInputs, Distribution, dcf, dcf_grid, monte_carlo_dcf
-from app.server import seeded_server
-from app.web.csrf import COOKIE, HEADER
+from app.server import logged_in, seeded_server
+from app.web.csrf import HEADER
 
 N = 1_000_000
 YEARS = 10
@@ -189,11 +188,9 @@ def _latencies(fn: Callable[[], None], repeats: int) -> dict[str, float]:
 def bench_pages(repeats: int = 60) -> None:
     """The seeded deal page, and a live editor recompute, timed against a running server."""
     slug = "/deals/coreweave-core-scientific"
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with tempfile.TemporaryDirectory() as tmp, seeded_server(f"sqlite:///{tmp}/bench.db") as base:
+        opener, token = logged_in(base, "analyst")
         page = opener.open(base + slug).read().decode()
-        token = next(c.value for c in jar if c.name == COOKIE)
         form = dict(re.findall(r'<input[^>]*? name="([^"]+)" value="([^"]*)"', page))
         waccs = iter([0.10, 0.11] * repeats * 2)
 
@@ -207,7 +204,7 @@ def bench_pages(repeats: int = 60) -> None:
             request = urllib.request.Request(
                 base + slug + "/preview",
                 data=urllib.parse.urlencode(body).encode(),
-                headers={HEADER: token, "HX-Request": "true"},
+                headers={HEADER: token, "HX-Request": "true", "Origin": base},
             )
             with opener.open(request) as response:
                 assert response.status == 200
@@ -241,7 +238,7 @@ def bench_pdf(repeats: int = 5) -> None:
         engine = make_engine(url)
         with make_session_factory(engine)() as session, session.begin():
             seed(session)
-            source = report_source(session, "coreweave-core-scientific")
+            source = report_source(session, "coreweave-core-scientific", viewer=None)
             body = pdf.render(source)
             times = _times(lambda: pdf.render(source), repeats)
         engine.dispose()

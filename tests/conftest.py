@@ -8,19 +8,27 @@ it fails.
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import service as auth
+from app.auth.models import Role, User
 from app.db import make_engine
+from app.deals.models import Deal
 from app.main import create_app
 from app.migrate import upgrade
 from app.settings import Settings
+from app.web.csrf import SESSION_COOKIE, session_token
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/dealbook_test"
+PASSWORD = "correct horse battery staple"
+"""Every test user's password."""
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _skipped_postgres: list[str] = []
 
@@ -97,11 +105,64 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield db
 
 
+def login(client: TestClient, user: User, session_factory: sessionmaker[Session]) -> str:
+    """Give the client `user`'s session cookie and an API token; return its CSRF token."""
+    with session_factory() as db:
+        started = auth.start_session(db, user, "testclient", timedelta(hours=1))
+        token = auth.create_token(db, user, "tests")
+        db.commit()
+    client.cookies.set(SESSION_COOKIE, cookie_signer_for(client).dumps(started.token))
+    client.headers["Authorization"] = f"Bearer {token.token}"
+    return csrf_of(client)
+
+
+def cookie_signer_for(client: TestClient):
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(client.app.state.secret_key, salt="dealbook.session")
+
+
+def csrf_of(client: TestClient) -> str:
+    """The CSRF token pages give this client (bound to its login session)."""
+    return session_token(client.app.state.secret_key, client.cookies[SESSION_COOKIE])
+
+
 @pytest.fixture
-def client(engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    """The real app; each request's session runs inside the test's transaction."""
-    app = create_app(Settings(database_url=str(engine.url)), session_factory=session_factory)
-    with TestClient(app) as test_client:
+def make_user(session_factory: sessionmaker[Session]):
+    """A factory: a user with a role, optionally on some deals' teams."""
+
+    def make(username: str, role: Role = Role.ANALYST, *, teams: tuple[str, ...] = ()) -> User:
+        with session_factory() as db:
+            user = auth.create_user(db, username, PASSWORD, role, fast_hash=True)
+            for slug in teams:
+                deal = db.scalars(select(Deal).where(Deal.slug == slug)).one()
+                auth.add_member(db, deal.id, user)
+            db.commit()
+            return user
+
+    return make
+
+
+def _app(engine: Engine, session_factory: sessionmaker[Session]):
+    settings = Settings(database_url=str(engine.url), fast_password_hashing=True)
+    return create_app(settings, session_factory=session_factory)
+
+
+@pytest.fixture
+def anonymous(engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The real app with nobody logged in."""
+    with TestClient(_app(engine, session_factory)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(
+    engine: Engine, session_factory: sessionmaker[Session], make_user
+) -> Iterator[TestClient]:
+    """The real app, logged in as an admin (every deal visible); each request's session runs
+    inside the test's transaction. Role and team tests use `make_user` and `login`."""
+    with TestClient(_app(engine, session_factory)) as test_client:
+        login(test_client, make_user("root", Role.ADMIN), session_factory)
         yield test_client
 
 

@@ -27,7 +27,7 @@ def failing_commit(session_factory) -> Iterator[None]:
 def test_a_failed_commit_is_an_error_not_a_201(
     client: TestClient, session: Session, failing_commit: None
 ) -> None:
-    no_raise = TestClient(client.app, raise_server_exceptions=False)
+    no_raise = TestClient(client.app, raise_server_exceptions=False, headers=client.headers)
     response = no_raise.post("/api/v1/deals", json=NEW_DEAL)
     assert response.status_code == 500
     assert session.scalar(select(func.count()).select_from(Deal)) == 0

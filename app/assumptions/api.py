@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from app.assumptions import service
 from app.assumptions.models import AssumptionSet
+from app.auth.access import Viewer
 from app.db import SessionDep
 from app.deals.service import get_deal
 
@@ -29,9 +30,9 @@ class VersionOut(BaseModel):
     response_model=list[VersionOut],
     responses={404: {"description": "No such deal"}},
 )
-def list_versions(slug: str, session: SessionDep) -> list[VersionOut]:
+def list_versions(slug: str, session: SessionDep, user: Viewer) -> list[VersionOut]:
     """Every saved version of the deal's assumptions, newest first."""
-    deal = get_deal(session, slug)
+    deal = get_deal(session, slug, viewer=user)
     versions = service.list_versions(session, deal.id)
     current = service.current_version(session, deal.id)
     numbers = {v.id: v.version for v in versions}

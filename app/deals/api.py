@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, status
 
+from app.auth.access import Analyst, Viewer
 from app.db import SessionDep
 from app.deals import service
 from app.deals.schemas import DealCreate, DealOut, DealSummary
@@ -16,13 +17,15 @@ _ERRORS = {
 
 
 @router.get("", response_model=list[DealSummary])
-def list_deals(session: SessionDep) -> list[DealSummary]:
-    return [DealSummary.model_validate(d) for d in service.list_deals(session).deals]
+def list_deals(session: SessionDep, user: Viewer) -> list[DealSummary]:
+    """The deals on your teams (admins: every deal)."""
+    deals = service.list_deals(session, viewer=user).deals
+    return [DealSummary.model_validate(d) for d in deals]
 
 
 @router.get("/{slug}", response_model=DealOut, responses={404: _ERRORS[404]})
-def get_deal(slug: str, session: SessionDep) -> DealOut:
-    return DealOut.model_validate(service.get_deal(session, slug))
+def get_deal(slug: str, session: SessionDep, user: Viewer) -> DealOut:
+    return DealOut.model_validate(service.get_deal(session, slug, viewer=user))
 
 
 @router.post(
@@ -31,5 +34,7 @@ def get_deal(slug: str, session: SessionDep) -> DealOut:
     status_code=status.HTTP_201_CREATED,
     responses={409: _ERRORS[409], 422: _ERRORS[422]},
 )
-def create_deal(data: DealCreate, session: SessionDep) -> DealOut:
-    return DealOut.model_validate(service.create_deal(session, data))
+def create_deal(data: DealCreate, session: SessionDep, user: Analyst) -> DealOut:
+    """A new deal; you join its team."""
+    deal = service.create_deal(session, data, creator=user, actor=user.actor)
+    return DealOut.model_validate(deal)

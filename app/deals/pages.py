@@ -1,5 +1,6 @@
 """HTML routes for browsing deals."""
 
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -7,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from app.auth.access import Analyst, Viewer
 from app.db import SessionDep
 from app.deals import service
 from app.deals.forms import (
@@ -42,6 +44,7 @@ UNIT_LABELS = {
 def deal_list(
     request: Request,
     session: SessionDep,
+    user: Viewer,
     q: Annotated[str, Query(max_length=100)] = "",
     status: DealStatus | Literal[""] = "",
     sector: Annotated[str, Query(max_length=80)] = "",
@@ -61,9 +64,9 @@ def deal_list(
         page=page,
     )
     context = {
-        "result": service.list_deals(session, query),
+        "result": service.list_deals(session, query, viewer=user),
         "statuses": [s.value for s in DealStatus],
-        "sectors": service.sectors(session),
+        "sectors": service.sectors(session, viewer=user),
         "consideration_types": [c.value for c in ConsiderationType],
     }
     # A live search or filter swaps only the results; a plain visit gets the whole page.
@@ -105,16 +108,18 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 @router.get("/deals/new", response_class=HTMLResponse)
-def new_deal_form(request: Request, session: SessionDep) -> HTMLResponse:
+def new_deal_form(request: Request, user: Analyst) -> HTMLResponse:
     return _form_page(request, {"status": "announced", "currency": "USD"})
 
 
 @router.post("/deals", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def create_deal(request: Request, session: SessionDep) -> Response:
+async def create_deal(request: Request, session: SessionDep, user: Analyst) -> Response:
     values = await _form(request)
     try:
         data = DealCreate.model_validate(form_to_data(values))
-        deal = await run_in_threadpool(service.create_deal, session, data)
+        deal = await run_in_threadpool(
+            partial(service.create_deal, session, data, creator=user, actor=user.actor)
+        )
     except ValidationError as exc:
         return _form_page(request, values, error_messages(exc), status_code=422)
     except ConflictError as exc:
@@ -124,19 +129,23 @@ async def create_deal(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/deals/{slug}/edit", response_class=HTMLResponse)
-def edit_deal_form(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
-    deal = service.get_deal(session, slug)
+def edit_deal_form(slug: str, request: Request, session: SessionDep, user: Analyst) -> HTMLResponse:
+    deal = service.get_deal(session, slug, viewer=user)
     return _form_page(request, deal_to_form(deal), deal=deal)
 
 
 @router.post("/deals/{slug}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def update_deal(slug: str, request: Request, session: SessionDep) -> Response:
-    deal = service.get_deal(session, slug)
+async def update_deal(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
+    deal = service.get_deal(session, slug, viewer=user)
     values = await _form(request)
     try:
         data = DealCreate.model_validate(form_to_data(values))
         revision = int(values.get("revision", "0"))
-        deal = await run_in_threadpool(service.update_deal, session, slug, data, revision)
+        deal = await run_in_threadpool(
+            partial(
+                service.update_deal, session, slug, data, revision, viewer=user, actor=user.actor
+            )
+        )
     except ValidationError as exc:
         errors = error_messages(exc)
         return _form_page(request, values, errors, deal=deal, status_code=422)
@@ -147,9 +156,11 @@ async def update_deal(slug: str, request: Request, session: SessionDep) -> Respo
 
 
 @router.post("/deals/{slug}/delete", dependencies=[CsrfDep])
-async def delete_deal(slug: str, request: Request, session: SessionDep) -> Response:
+async def delete_deal(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
     """Soft delete: the deal leaves the list; its versions and valuation runs are kept."""
     values = await _form(request)
     revision = int(values["revision"]) if values.get("revision", "").isdigit() else None
-    await run_in_threadpool(service.delete_deal, session, slug, revision)
+    await run_in_threadpool(
+        partial(service.delete_deal, session, slug, revision, viewer=user, actor=user.actor)
+    )
     return _done(request, "/")

@@ -1,14 +1,17 @@
 """Use cases for companies and deals. Services flush; the caller's transaction commits."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from slugify import slugify
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.audit.service import Actor, record
+from app.auth.models import DealMember
+from app.auth.principal import Principal
 from app.deals.models import Company, Deal, DealFact, DealSource
 from app.deals.schemas import CompanyIn, DealCreate
 from app.errors import ConflictError, NotFoundError
@@ -53,8 +56,19 @@ class DealPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
-def list_deals(session: Session, query: DealQuery | None = None) -> DealPage:
-    """Deals matching a search (deal name, either company's name or ticker) and a status."""
+def visible(stmt: Any, viewer: Principal | None) -> Any:
+    """Only the deals `viewer` may know exist: their teams' (admins: all; None: the system)."""
+    if viewer is None or viewer.is_admin:
+        return stmt
+    on_team = exists().where(DealMember.deal_id == Deal.id, DealMember.user_id == viewer.user_id)
+    return stmt.where(on_team)
+
+
+def list_deals(
+    session: Session, query: DealQuery | None = None, *, viewer: Principal | None
+) -> DealPage:
+    """Deals matching a search (deal name, either company's name or ticker) and a status,
+    among those the viewer may see."""
     query = query or DealQuery(per_page=10_000)
     acquirer, target = aliased(Company), aliased(Company)
     stmt = (
@@ -63,6 +77,7 @@ def list_deals(session: Session, query: DealQuery | None = None) -> DealPage:
         .join(target, Deal.target_id == target.id)
         .where(Deal.deleted_at.is_(None))
     )
+    stmt = visible(stmt, viewer)
     if query.q:
         pattern = f"%{query.q.strip().lower()}%"
         stmt = stmt.where(
@@ -127,19 +142,25 @@ def split_facts(deal: Deal) -> tuple[list[DealFact], list[DealFact]]:
     return headline, [f for f in deal.facts if f.key not in HEADLINE_KEYS]
 
 
-def get_deal(session: Session, slug: str) -> Deal:
+def get_deal(session: Session, slug: str, *, viewer: Principal | None) -> Deal:
+    """The deal, if the viewer may see it; otherwise the same 404 as for no deal at all."""
     stmt = select(Deal).options(*_FULL).where(Deal.slug == slug, Deal.deleted_at.is_(None))
-    deal = session.scalars(stmt).one_or_none()
+    deal = session.scalars(visible(stmt, viewer)).one_or_none()
     if deal is None:
         raise NotFoundError(f"No deal called {slug!r}.", field="slug")
     return deal
 
 
-def sectors(session: Session) -> list[str]:
-    """Every sector a live deal's acquirer or target is in, for the list's filter."""
-    names = session.scalars(
-        select(Company.sector).where(Company.sector.is_not(None)).distinct()
-    ).all()
+def sectors(session: Session, *, viewer: Principal | None) -> list[str]:
+    """Every sector of a deal the viewer can see, for the list's filter."""
+    names: set[str] = set()
+    for side in (Deal.acquirer_id, Deal.target_id):
+        stmt = (
+            select(Company.sector)
+            .join(Deal, side == Company.id)
+            .where(Company.sector.is_not(None), Deal.deleted_at.is_(None))
+        )
+        names.update(session.scalars(visible(stmt, viewer)).all())
     return sorted(names)
 
 
@@ -152,9 +173,17 @@ def _check_revision(deal: Deal, expected: int | None) -> None:
         )
 
 
-def update_deal(session: Session, slug: str, data: DealCreate, expected_revision: int) -> Deal:
+def update_deal(
+    session: Session,
+    slug: str,
+    data: DealCreate,
+    expected_revision: int,
+    *,
+    viewer: Principal | None,
+    actor: Actor,
+) -> Deal:
     """Replace a deal's details, companies, sources and facts; refused if someone saved first."""
-    deal = get_deal(session, slug)
+    deal = get_deal(session, slug, viewer=viewer)
     _check_revision(deal, expected_revision)
     new_slug = data.slug or deal.slug
     if new_slug != deal.slug and session.scalar(
@@ -176,15 +205,24 @@ def update_deal(session: Session, slug: str, data: DealCreate, expected_revision
             f"{deal.name} was changed by someone else at the same moment. Reload.",
             field="revision",
         ) from exc
-    return get_deal(session, new_slug)
+    record(session, actor, "deal.update", deal_id=deal.id, summary=f"Edited {deal.name}")
+    return get_deal(session, new_slug, viewer=viewer)
 
 
-def delete_deal(session: Session, slug: str, expected_revision: int | None = None) -> Deal:
+def delete_deal(
+    session: Session,
+    slug: str,
+    expected_revision: int | None = None,
+    *,
+    viewer: Principal | None,
+    actor: Actor,
+) -> Deal:
     """Hide a deal (soft delete): its versions and runs stay, nothing is destroyed."""
-    deal = get_deal(session, slug)
+    deal = get_deal(session, slug, viewer=viewer)
     _check_revision(deal, expected_revision)
     deal.deleted_at = utcnow()
     session.flush()
+    record(session, actor, "deal.delete", deal_id=deal.id, summary=f"Deleted {deal.name}")
     return deal
 
 
@@ -245,7 +283,10 @@ def _fill(session: Session, deal: Deal, data: DealCreate) -> None:
     ]
 
 
-def create_deal(session: Session, data: DealCreate) -> Deal:
+def create_deal(
+    session: Session, data: DealCreate, *, creator: Principal | None, actor: Actor
+) -> Deal:
+    """A new deal; its creator joins its team (else only admins could see it)."""
     slug = data.slug or slugify(data.name, max_length=120)
     if session.scalar(select(func.count()).select_from(Deal).where(Deal.slug == slug)):
         raise ConflictError(f"A deal with slug {slug!r} already exists.", field="slug")
@@ -261,4 +302,8 @@ def create_deal(session: Session, data: DealCreate) -> Deal:
             "reload and check before trying again.",
             field="slug",
         ) from exc
-    return get_deal(session, slug)
+    if creator is not None:
+        session.add(DealMember(deal_id=deal.id, user_id=creator.user_id))
+        session.flush()
+    record(session, actor, "deal.create", deal_id=deal.id, summary=f"Created {deal.name}")
+    return get_deal(session, slug, viewer=None)

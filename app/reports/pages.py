@@ -6,6 +6,8 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from app.auth.access import Analyst
+from app.auth.principal import Principal
 from app.db import SessionDep
 from app.reports import pdf
 from app.reports.service import report_source
@@ -34,9 +36,14 @@ def download(body: bytes, media_type: str, filename: str, token: str | None) -> 
 
 
 async def _pdf(
-    session: SessionDep, slug: str, number: int | None, paper: str, token: str | None
+    session: SessionDep,
+    user: Principal,
+    slug: str,
+    number: int | None,
+    paper: str,
+    token: str | None,
 ) -> Response:
-    source = report_source(session, slug, number)
+    source = report_source(session, slug, number, viewer=user)
     # Layout takes a second or two: off the event loop, so other requests keep flowing.
     body = await run_in_threadpool(pdf.render, source, paper)
     filename = f"{slug}-valuation-v{source.version.version}-{paper}.pdf"
@@ -45,10 +52,14 @@ async def _pdf(
 
 @router.get("/deals/{slug}/report.pdf", response_class=Response)
 async def current_report(
-    slug: str, session: SessionDep, paper: str = Paper, download_token: str | None = Token
+    slug: str,
+    session: SessionDep,
+    user: Analyst,
+    paper: str = Paper,
+    download_token: str | None = Token,
 ) -> Response:
     """The board-ready valuation report of the current assumption version."""
-    return await _pdf(session, slug, None, paper, download_token)
+    return await _pdf(session, user, slug, None, paper, download_token)
 
 
 @router.get("/deals/{slug}/versions/{number}/report.pdf", response_class=Response)
@@ -56,8 +67,9 @@ async def version_report(
     slug: str,
     number: int,
     session: SessionDep,
+    user: Analyst,
     paper: str = Paper,
     download_token: str | None = Token,
 ) -> Response:
     """The valuation report of one saved version (reproducible: same run, same numbers)."""
-    return await _pdf(session, slug, number, paper, download_token)
+    return await _pdf(session, user, slug, number, paper, download_token)

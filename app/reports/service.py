@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.assumptions import service as assumptions
 from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, canonical
+from app.auth.principal import Principal
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.errors import NotFoundError
@@ -34,9 +35,11 @@ class ReportSource:
         return AssumptionPayload.model_validate(self.payload)
 
 
-def report_source(session: Session, slug: str, number: int | None = None) -> ReportSource:
+def report_source(
+    session: Session, slug: str, number: int | None = None, *, viewer: Principal | None
+) -> ReportSource:
     """The deal, a version (the current one unless `number`) and its stored run."""
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=viewer)
     if number is None:
         version = assumptions.current_version(session, deal.id)
         if version is None:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.assumptions.schemas import AssumptionPayload
 from app.assumptions.service import save_version
+from app.audit.service import Actor
 from app.deals.models import Deal
 from app.deals.schemas import DealCreate
 from app.deals.service import count_deals, create_deal
@@ -13,6 +14,7 @@ from app.valuation.service import run_valuation
 
 SEED_DIR = Path(__file__).resolve().parent
 REFERENCE_DEALS = ("coreweave-core-scientific",)
+SEED = Actor("Dealbook seed")
 
 
 def load_deal(name: str) -> DealCreate:
@@ -30,7 +32,7 @@ def seed(session: Session, *, only_if_empty: bool = True) -> list[Deal]:
         return []
     created = []
     for name in REFERENCE_DEALS:
-        deal = create_deal(session, load_deal(name))
+        deal = create_deal(session, load_deal(name), creator=None, actor=SEED)
         version = save_version(
             session,
             deal.id,

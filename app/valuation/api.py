@@ -8,6 +8,9 @@ from fastapi import APIRouter, status
 from app import engine
 from app.assumptions.models import AssumptionSet
 from app.assumptions.service import current_version
+from app.audit.service import record
+from app.auth.access import Analyst, Viewer
+from app.auth.principal import Principal
 from app.db import SessionDep
 from app.deals.service import get_deal
 from app.errors import NotFoundError
@@ -41,7 +44,7 @@ _REQUEST_PATHS = {
 
 
 @router.post("/calc/dcf", response_model=DCFResponse, responses=_422)
-def calc_dcf(body: DCFRequest) -> DCFResponse:
+def calc_dcf(body: DCFRequest, user: Viewer) -> DCFResponse:
     """Value one company by FCFF DCF. Rates are fractions (0.09 for 9%), money in units."""
     try:
         result = _dcf(body)
@@ -77,7 +80,7 @@ def _dcf(body: DCFRequest) -> engine.DCFResult:
 
 
 @router.post("/calc/exchange", response_model=ExchangeResponse, responses=_422)
-def calc_exchange(body: ExchangeRequest) -> ExchangeResponse:
+def calc_exchange(body: ExchangeRequest, user: Viewer) -> ExchangeResponse:
     """Offer terms at one acquirer price or along a list of prices (collars applied)."""
     result = engine.exchange_offer(
         structure=body.structure.value,
@@ -108,8 +111,8 @@ def _run_out(run: ValuationRun, version_number: int) -> ValuationRunOut:
     )
 
 
-def _version(session: SessionDep, slug: str) -> AssumptionSet:
-    deal = get_deal(session, slug)
+def _version(session: SessionDep, slug: str, user: Principal) -> AssumptionSet:
+    deal = get_deal(session, slug, viewer=user)
     version = current_version(session, deal.id)
     if version is None:
         raise NotFoundError(f"Deal {slug!r} has no saved assumptions to value.", field="slug")
@@ -122,9 +125,9 @@ def _version(session: SessionDep, slug: str) -> AssumptionSet:
     tags=["valuations"],
     responses={404: {"description": "No such deal, or no run of its current version yet"}},
 )
-def latest_valuation(slug: str, session: SessionDep) -> ValuationRunOut:
+def latest_valuation(slug: str, session: SessionDep, user: Viewer) -> ValuationRunOut:
     """The latest stored run of the deal's current assumption version by this engine."""
-    version = _version(session, slug)
+    version = _version(session, slug, user)
     run = service.latest_run(session, version)
     if run is None:
         raise NotFoundError(
@@ -142,7 +145,18 @@ def latest_valuation(slug: str, session: SessionDep) -> ValuationRunOut:
     tags=["valuations"],
     responses={404: {"description": "No such deal"}, **_422},
 )
-def value_deal(slug: str, session: SessionDep, seed: int | None = None) -> ValuationRunOut:
+def value_deal(
+    slug: str, session: SessionDep, user: Analyst, seed: int | None = None
+) -> ValuationRunOut:
     """Value the deal's current assumption version now and store the run."""
-    version = _version(session, slug)
-    return _run_out(service.run_valuation(session, version, seed=seed), version.version)
+    version = _version(session, slug, user)
+    run = service.run_valuation(session, version, seed=seed)
+    record(
+        session,
+        user.actor,
+        "valuation.run",
+        deal_id=version.deal_id,
+        version=version.version,
+        summary=f"Valued v{version.version} with seed {run.seed}",
+    )
+    return _run_out(run, version.version)

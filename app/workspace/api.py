@@ -8,6 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.assumptions.upload import read_capped
+from app.auth.access import Analyst
 from app.db import SessionDep
 from app.deals.service import get_deal
 from app.workspace import uploads
@@ -34,8 +35,7 @@ class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str
-    author: str = "analyst"
-    note: str = ""
+    note: str = Field("", max_length=2000)
 
 
 class ConfirmedVersion(BaseModel):
@@ -62,11 +62,15 @@ def limit(request: Request) -> int:
 
 @router.post("/{slug}/assumptions", response_model=UploadPreview, responses=_ERRORS)
 async def preview_upload(
-    slug: str, request: Request, session: SessionDep, file: UploadFile = File(...)
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    user: Analyst,
+    file: UploadFile = File(...),
 ) -> UploadPreview:
     """Step 1: what the file (.json, .csv or .xlsx) would change (nothing is stored)."""
+    deal = get_deal(session, slug, viewer=user)
     data = await read_capped(file, limit(request))
-    deal = get_deal(session, slug)
     result = await run_in_threadpool(
         uploads.preview, session, deal, data, file.filename or "file", request.app.state.secret_key
     )
@@ -87,12 +91,12 @@ async def preview_upload(
     responses=_ERRORS,
 )
 def confirm_upload(
-    slug: str, body: ConfirmIn, request: Request, session: SessionDep
+    slug: str, body: ConfirmIn, request: Request, session: SessionDep, user: Analyst
 ) -> ConfirmedVersion:
     """Step 2: store the previewed file as a new version, if nothing was saved since."""
-    deal = get_deal(session, slug)
+    deal = get_deal(session, slug, viewer=user)
     saved = uploads.confirm(
-        session, deal, body.token, request.app.state.secret_key, body.author, body.note
+        session, deal, body.token, request.app.state.secret_key, user.actor, body.note
     )
     return ConfirmedVersion(
         id=saved.id,

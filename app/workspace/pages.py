@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assumptions.models import AssumptionSet
 from app.assumptions.upload import UploadError, read_capped
+from app.auth.access import Analyst, Viewer
 from app.db import SessionDep
 from app.deals import service as deals
 from app.errors import ConflictError, UnprocessableError
@@ -65,8 +66,10 @@ def _digest(html: str) -> str:
 
 
 @router.get("/deals/{slug}", response_class=HTMLResponse)
-def deal_page(slug: str, request: Request, session: SessionDep, wait: bool = False) -> HTMLResponse:
-    context = service.deal_page(session, slug, wait=wait)
+def deal_page(
+    slug: str, request: Request, session: SessionDep, user: Viewer, wait: bool = False
+) -> HTMLResponse:
+    context = service.deal_page(session, slug, user, wait=wait)
     if context["run"] is not None:
         figures = _figures(context["run"], context["version"])
         context |= figures
@@ -75,10 +78,12 @@ def deal_page(slug: str, request: Request, session: SessionDep, wait: bool = Fal
 
 
 @router.get("/deals/{slug}/valuation", response_class=HTMLResponse)
-def valuation_section(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+def valuation_section(
+    slug: str, request: Request, session: SessionDep, user: Viewer
+) -> HTMLResponse:
     """The current version's valuation section, valued now if it has no stored run; the deal
     page fetches it after loading when that would take a while."""
-    context = service.saved_valuation(session, slug)
+    context = service.saved_valuation(session, slug, user)
     status = 200
     if context["run"] is not None:
         figures = _figures(context["run"], context["version"])
@@ -93,11 +98,11 @@ def valuation_section(slug: str, request: Request, session: SessionDep) -> HTMLR
 
 
 @router.post("/deals/{slug}/preview", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def preview(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+async def preview(slug: str, request: Request, session: SessionDep, user: Analyst) -> HTMLResponse:
     """Recompute every figure from the editor's unsaved values and swap only the sections
     whose figures changed: the form says what it shows (a digest per section)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    result = await run_in_threadpool(service.preview, session, slug, form)
+    result = await run_in_threadpool(service.preview, session, slug, form, user)
     context: dict[str, Any] = {"result": result, "errors": result.errors, "names": result.names}
     if not result.errors:
         figures = _figures(result.run, result.version, preview=result.unsaved)
@@ -116,15 +121,15 @@ async def preview(slug: str, request: Request, session: SessionDep) -> HTMLRespo
 
 
 @router.post("/deals/{slug}/versions", dependencies=[CsrfDep])
-async def save_version(slug: str, request: Request, session: SessionDep) -> Response:
+async def save_version(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
     """Store the editor's values as a new immutable version and value it."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        outcome = await run_in_threadpool(service.save, session, slug, form)
+        outcome = await run_in_threadpool(service.save, session, slug, form, user)
     except ConflictError as exc:
         if not is_htmx(request):
             raise
-        _, version = service.current(session, slug)
+        _, version = service.current(session, slug, user)
         context = {
             "errors": {"": exc.message},
             "names": editor.editable_names(version.payload),
@@ -148,37 +153,43 @@ async def save_version(slug: str, request: Request, session: SessionDep) -> Resp
 
 
 @router.get("/deals/{slug}/versions", response_class=HTMLResponse)
-def version_history(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
+def version_history(slug: str, request: Request, session: SessionDep, user: Viewer) -> HTMLResponse:
     """Every saved version with its headline outputs; any old one can be restored."""
     return templates.TemplateResponse(
-        request, "workspace/versions.html", service.history(session, slug)
+        request, "workspace/versions.html", service.history(session, slug, user) | {"user": user}
     )
 
 
 @router.post("/deals/{slug}/versions/{number}/revert", dependencies=[CsrfDep])
-async def revert(slug: str, number: int, request: Request, session: SessionDep) -> Response:
+async def revert(
+    slug: str, number: int, request: Request, session: SessionDep, user: Analyst
+) -> Response:
     """A new version copying an old one: history only grows, nothing is overwritten."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    await run_in_threadpool(service.revert, session, slug, number, form)
+    await run_in_threadpool(service.revert, session, slug, number, form, user)
     return RedirectResponse(f"/deals/{slug}", status_code=303)
 
 
 @router.get("/deals/{slug}/versions/compare", response_class=HTMLResponse)
 def compare_versions(
-    slug: str, a: int, b: int, request: Request, session: SessionDep
+    slug: str, a: int, b: int, request: Request, session: SessionDep, user: Viewer
 ) -> HTMLResponse:
     """Field-by-field differences of two versions, and a waterfall of what each one did to
     the values: the inputs change one at a time, in the order listed, so the steps add up."""
-    context = service.compare(session, slug, a, b)
+    context = service.compare(session, slug, a, b, user)
     return templates.TemplateResponse(request, "workspace/compare.html", context)
 
 
 @router.post("/deals/{slug}/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
 async def upload_preview(
-    slug: str, request: Request, session: SessionDep, file: UploadFile = File(...)
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    user: Analyst,
+    file: UploadFile = File(...),
 ) -> HTMLResponse:
     """Show what an uploaded file would change; nothing is stored until it is confirmed."""
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=user)
     status = 200
     try:
         data = await read_capped(file, request.app.state.settings.max_upload_bytes)
@@ -198,17 +209,19 @@ async def upload_preview(
 
 
 @router.post("/deals/{slug}/upload/confirm", dependencies=[CsrfDep])
-async def upload_confirm(slug: str, request: Request, session: SessionDep) -> Response:
+async def upload_confirm(
+    slug: str, request: Request, session: SessionDep, user: Analyst
+) -> Response:
     """Store the previewed file as a new version."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=user)
     await run_in_threadpool(
         uploads.confirm,
         session,
         deal,
         form.get("token", ""),
         request.app.state.secret_key,
-        form.get("author", ""),
+        user.actor,
         form.get("note", ""),
     )
     if is_htmx(request):

@@ -18,6 +18,8 @@ from app.assumptions import diff
 from app.assumptions import service as assumptions
 from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, canonical
+from app.audit.service import record
+from app.auth.principal import Principal
 from app.deals import service as deals
 from app.deals.models import Deal
 from app.engine import ENGINE_VERSION, EngineInputError
@@ -34,18 +36,20 @@ WATERFALL_STEPS = 80
 """Most inputs a comparison values one at a time; beyond that the rest come as one step."""
 
 
-def current(session: Session, slug: str) -> tuple[Deal, AssumptionSet]:
-    deal = deals.get_deal(session, slug)
+def current(session: Session, slug: str, viewer: Principal) -> tuple[Deal, AssumptionSet]:
+    deal = deals.get_deal(session, slug, viewer=viewer)
     version = assumptions.current_version(session, deal.id)
     if version is None:
         raise NotFoundError(f"Deal {slug!r} has no assumptions to edit.", field="slug")
     return deal, version
 
 
-def deal_page(session: Session, slug: str, *, wait: bool = False) -> dict[str, Any]:
+def deal_page(
+    session: Session, slug: str, viewer: Principal, *, wait: bool = False
+) -> dict[str, Any]:
     """Everything the deal page shows. A heavy version with no stored run is not valued here
     (unless `wait`): the page says so and fetches the valuation once it has loaded."""
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=viewer)
     version = assumptions.current_version(session, deal.id)
     run, valuation_error, pending = None, None, False
     if version is not None:
@@ -70,9 +74,9 @@ def deal_page(session: Session, slug: str, *, wait: bool = False) -> dict[str, A
     }
 
 
-def saved_valuation(session: Session, slug: str) -> dict[str, Any]:
+def saved_valuation(session: Session, slug: str, viewer: Principal) -> dict[str, Any]:
     """The current version's stored run, valuing it first if there is none."""
-    deal, version = current(session, slug)
+    deal, version = current(session, slug, viewer)
     try:
         run = valuation.current_run(session, version)
     except EngineInputError as exc:
@@ -103,10 +107,10 @@ class Preview:
     unsaved: bool = False
 
 
-def preview(session: Session, slug: str, form: dict[str, str]) -> Preview:
+def preview(session: Session, slug: str, form: dict[str, str], viewer: Principal) -> Preview:
     """Value the editor's unsaved values (a quick Monte Carlo), or the saved run if the edits
     have been undone, so the figures shown always match exactly what the form holds."""
-    deal, version = current(session, slug)
+    deal, version = current(session, slug, viewer)
     result = Preview(deal, version, editor.editable_names(version.payload))
     payload, result.errors = _edited(version, form)
     if result.errors:
@@ -151,16 +155,14 @@ def _parent(form: dict[str, str]) -> int:
         raise DomainError("The page lost track of its version; reload it.") from exc
 
 
-def _author(form: dict[str, str]) -> str:
-    return (form.get("author") or "analyst").strip()[:120] or "analyst"
-
-
-def save(session: Session, slug: str, form: dict[str, str]) -> Preview | AssumptionSet:
+def save(
+    session: Session, slug: str, form: dict[str, str], user: Principal
+) -> Preview | AssumptionSet:
     """Store the editor's values as a new version and value it; or the form's problems.
 
     A save based on an old version is refused with a conflict (never a lost update).
     """
-    deal, version = current(session, slug)
+    deal, version = current(session, slug, user)
     payload, errors = _edited(version, form)
     if errors:
         return Preview(deal, version, editor.editable_names(version.payload), errors)
@@ -168,17 +170,28 @@ def save(session: Session, slug: str, form: dict[str, str]) -> Preview | Assumpt
         session,
         deal.id,
         payload,
-        author=_author(form),
+        author=user.display,
         note=form.get("note", "").strip()[:2000],
         expected_parent_id=_parent(form),
     )
     valuation.run_valuation(session, saved)
+    record(
+        session,
+        user.actor,
+        "assumptions.save",
+        deal_id=deal.id,
+        version=saved.version,
+        summary=f"Saved v{saved.version} from v{version.version}: {saved.note}",
+        details={"content_hash": saved.content_hash},
+    )
     return saved
 
 
-def revert(session: Session, slug: str, number: int, form: dict[str, str]) -> AssumptionSet:
+def revert(
+    session: Session, slug: str, number: int, form: dict[str, str], user: Principal
+) -> AssumptionSet:
     """A new version copying an old one: history only grows, nothing is overwritten."""
-    deal, _ = current(session, slug)
+    deal, _ = current(session, slug, user)
     target = next(
         (v for v in assumptions.list_versions(session, deal.id) if v.version == number), None
     )
@@ -188,17 +201,25 @@ def revert(session: Session, slug: str, number: int, form: dict[str, str]) -> As
         session,
         deal.id,
         AssumptionPayload.model_validate(target.payload),
-        author=_author(form),
+        author=user.display,
         note=f"Revert to v{number}",
         expected_parent_id=_parent(form),
     )
     valuation.run_valuation(session, saved)
+    record(
+        session,
+        user.actor,
+        "assumptions.revert",
+        deal_id=deal.id,
+        version=saved.version,
+        summary=f"Restored v{number} as v{saved.version}",
+    )
     return saved
 
 
-def history(session: Session, slug: str) -> dict[str, Any]:
+def history(session: Session, slug: str, viewer: Principal) -> dict[str, Any]:
     """Every version with its headline outputs (valued once per engine version, then stored)."""
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=viewer)
     versions = assumptions.list_versions(session, deal.id)
     rows = []
     for version in versions:
@@ -230,10 +251,10 @@ def _deltas(new: dict[str, float | None], old: dict[str, float | None]) -> dict[
     return {k: None if new[k] is None or old[k] is None else new[k] - old[k] for k in new}
 
 
-def compare(session: Session, slug: str, a: int, b: int) -> dict[str, Any]:
+def compare(session: Session, slug: str, a: int, b: int, viewer: Principal) -> dict[str, Any]:
     """Field-by-field differences of two versions and a waterfall of their effect: inputs
     change one at a time in the order listed, so the steps add up to the total."""
-    deal = deals.get_deal(session, slug)
+    deal = deals.get_deal(session, slug, viewer=viewer)
     by_number = {v.version: v for v in assumptions.list_versions(session, deal.id)}
     missing = [n for n in (a, b) if n not in by_number]
     if missing:

@@ -18,6 +18,7 @@ from app.assumptions import service as assumptions
 from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, canonical
 from app.assumptions.upload import Problem, UploadError
+from app.audit.service import Actor, record
 from app.deals.models import Deal
 from app.valuation import service as valuation
 
@@ -53,7 +54,7 @@ def preview(
 
 
 def confirm(
-    session: Session, deal: Deal, token: str, secret: str, author: str, note: str
+    session: Session, deal: Deal, token: str, secret: str, actor: Actor, note: str
 ) -> AssumptionSet:
     """Store the previewed file as a new version (and value it), if nothing moved since."""
     try:
@@ -68,9 +69,18 @@ def confirm(
         session,
         deal.id,
         AssumptionPayload.model_validate(data["payload"]),
-        author=author.strip()[:120] or "analyst",
+        author=actor.name,
         note=note.strip()[:2000] or "Uploaded file",
         expected_parent_id=data.get("parent"),
     )
     valuation.run_valuation(session, saved)
+    record(
+        session,
+        actor,
+        "assumptions.upload",
+        deal_id=deal.id,
+        version=saved.version,
+        summary=f"Uploaded v{saved.version}: {saved.note}",
+        details={"content_hash": saved.content_hash},
+    )
     return saved

@@ -17,7 +17,7 @@ def _edited(payload: AssumptionPayload, growth: float) -> AssumptionPayload:
 
 
 def test_saving_makes_a_new_version(seeded: Session) -> None:
-    deal = get_deal(seeded, "coreweave-core-scientific")
+    deal = get_deal(seeded, "coreweave-core-scientific", viewer=None)
     v1 = current_version(seeded, deal.id)
     assert v1 is not None
     payload = load_assumptions("coreweave-core-scientific")
@@ -33,7 +33,7 @@ def test_saving_makes_a_new_version(seeded: Session) -> None:
 
 
 def test_stale_save_is_a_conflict_not_a_lost_update(seeded: Session) -> None:
-    deal = get_deal(seeded, "coreweave-core-scientific")
+    deal = get_deal(seeded, "coreweave-core-scientific", viewer=None)
     v1 = current_version(seeded, deal.id)
     payload = load_assumptions("coreweave-core-scientific")
     save_version(seeded, deal.id, _edited(payload, 0.04), author="ana", expected_parent_id=v1.id)

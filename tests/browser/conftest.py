@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.server import seeded_server
+from app.server import DEMO_PASSWORD, seeded_server
 from tests.conftest import IN_CI
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -51,12 +51,57 @@ def console_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def page(browser, live_server: str, console_errors: list[str]) -> Iterator[object]:
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+def log_in(tab, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Through the login form, as a person does."""
+    tab.goto("/login")
+    tab.get_by_label("User name").fill(username)
+    tab.get_by_label("Password").fill(password)
+    tab.get_by_role("button", name="Log in").click()
+    tab.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture(scope="session")
+def logins(browser, live_server: str) -> dict[str, dict]:
+    """Each demo user's cookies after logging in once (contexts reuse them)."""
+    states = {}
+    for username in ("analyst", "viewer", "admin"):
+        context = browser.new_context(base_url=live_server)
+        log_in(context.new_page(), username)
+        states[username] = context.storage_state()
+        context.close()
+    return states
+
+
+def _tab(browser, live_server: str, console_errors: list[str], state: dict | None):
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 1280, "height": 900}, storage_state=state
+    )
     tab = context.new_page()
     tab.on("pageerror", lambda exc: console_errors.append(str(exc)))
     tab.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    return context, tab
+
+
+@pytest.fixture
+def page(browser, live_server: str, console_errors: list[str], logins) -> Iterator[object]:
+    """A tab logged in as an analyst on the seeded deal's team."""
+    context, tab = _tab(browser, live_server, console_errors, logins["analyst"])
+    yield tab
+    context.close()
+    assert console_errors == [], f"the page logged errors: {console_errors}"
+
+
+@pytest.fixture
+def viewer_page(browser, live_server: str, console_errors: list[str], logins) -> Iterator[object]:
+    context, tab = _tab(browser, live_server, console_errors, logins["viewer"])
+    yield tab
+    context.close()
+    assert console_errors == [], f"the page logged errors: {console_errors}"
+
+
+@pytest.fixture
+def anonymous_page(browser, live_server: str, console_errors: list[str]) -> Iterator[object]:
+    context, tab = _tab(browser, live_server, console_errors, None)
     yield tab
     context.close()
     assert console_errors == [], f"the page logged errors: {console_errors}"

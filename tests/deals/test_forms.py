@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.deals.models import Deal
-from app.web.csrf import COOKIE
+from tests.conftest import csrf_of
 
 FORM = {
     "name": "Acme – Widgets",
@@ -43,7 +43,7 @@ def _form_values(page: str) -> dict[str, str]:
 @pytest.fixture
 def token(client: TestClient) -> str:
     assert client.get("/deals/new").status_code == 200
-    return client.cookies[COOKIE]
+    return csrf_of(client)
 
 
 def _post(client: TestClient, url: str, data: dict, token: str, htmx: bool = False):

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.audit.service import CLI
 from app.deals.schemas import DealCreate
 from app.deals.service import DealQuery, create_deal, list_deals
 from tests.deals.test_api import NEW_DEAL
@@ -23,7 +24,7 @@ def three_deals(seeded: Session) -> Session:
             "announced": announced,
             "target": {"name": f"Target {i}", "ticker": f"TG{i}"},
         }
-        create_deal(seeded, DealCreate.model_validate(body))
+        create_deal(seeded, DealCreate.model_validate(body), creator=None, actor=CLI)
     seeded.commit()
     return seeded
 
@@ -33,19 +34,27 @@ def _names(page) -> list[str]:
 
 
 def test_search_by_name_company_or_ticker(three_deals: Session) -> None:
-    assert _names(list_deals(three_deals, DealQuery(q="core"))) == ["CoreWeave – Core Scientific"]
-    assert _names(list_deals(three_deals, DealQuery(q="CORZ"))) == ["CoreWeave – Core Scientific"]
-    assert _names(list_deals(three_deals, DealQuery(q="tg1"))) == ["Zeta – Bolt"]
-    assert list_deals(three_deals, DealQuery(q="nothing like it")).total == 0
+    assert _names(list_deals(three_deals, DealQuery(q="core"), viewer=None)) == [
+        "CoreWeave – Core Scientific"
+    ]
+    assert _names(list_deals(three_deals, DealQuery(q="CORZ"), viewer=None)) == [
+        "CoreWeave – Core Scientific"
+    ]
+    assert _names(list_deals(three_deals, DealQuery(q="tg1"), viewer=None)) == ["Zeta – Bolt"]
+    assert list_deals(three_deals, DealQuery(q="nothing like it"), viewer=None).total == 0
 
 
 def test_filter_sort_and_page(three_deals: Session) -> None:
-    assert _names(list_deals(three_deals, DealQuery(status="pending"))) == ["Zeta – Bolt"]
-    newest_first = list_deals(three_deals, DealQuery())
+    assert _names(list_deals(three_deals, DealQuery(status="pending"), viewer=None)) == [
+        "Zeta – Bolt"
+    ]
+    newest_first = list_deals(three_deals, DealQuery(), viewer=None)
     assert [d.announced.year for d in newest_first.deals] == [2026, 2025, 2024]
-    by_name = list_deals(three_deals, DealQuery(sort="name", descending=False))
+    by_name = list_deals(three_deals, DealQuery(sort="name", descending=False), viewer=None)
     assert _names(by_name) == ["Acme – Widgets", "CoreWeave – Core Scientific", "Zeta – Bolt"]
-    second = list_deals(three_deals, DealQuery(sort="name", descending=False, page=2, per_page=2))
+    second = list_deals(
+        three_deals, DealQuery(sort="name", descending=False, page=2, per_page=2), viewer=None
+    )
     assert (second.total, second.pages, _names(second)) == (3, 2, ["Zeta – Bolt"])
 
 
@@ -65,7 +74,10 @@ def test_filter_sort_and_page(three_deals: Session) -> None:
 def test_every_column_sorts(
     three_deals: Session, sort: str, descending: bool, expected: list[str]
 ) -> None:
-    assert _names(list_deals(three_deals, DealQuery(sort=sort, descending=descending))) == expected
+    assert (
+        _names(list_deals(three_deals, DealQuery(sort=sort, descending=descending), viewer=None))
+        == expected
+    )
 
 
 def test_the_url_holds_the_state(client: TestClient, three_deals: Session) -> None:

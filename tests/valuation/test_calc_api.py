@@ -3,12 +3,11 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
 
-
-@pytest.fixture(scope="module")
-def api() -> TestClient:
-    return TestClient(create_app())
+@pytest.fixture
+def api(client: TestClient) -> TestClient:
+    """The calculator needs a login (a token) like the rest of the API."""
+    return client
 
 
 DCF = {

@@ -16,7 +16,7 @@ from app.valuation.service import current_run, run_valuation, value_payload
 
 @pytest.fixture
 def version(seeded: Session):
-    deal = get_deal(seeded, "coreweave-core-scientific")
+    deal = get_deal(seeded, "coreweave-core-scientific", viewer=None)
     return current_version(seeded, deal.id)
 
 

@@ -4,7 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.web.csrf import COOKIE
+from tests.conftest import csrf_of
 
 
 @pytest.fixture
@@ -12,4 +12,4 @@ def token(client: TestClient, seeded: Session) -> str:
     """Open the seeded deal page once, as a browser would, and keep its CSRF cookie."""
     page = client.get("/deals/coreweave-core-scientific")
     assert page.status_code == 200
-    return client.cookies[COOKIE]
+    return csrf_of(client)

@@ -1,7 +1,6 @@
 """Fifty analysts save on top of the same version at once, against PostgreSQL: one wins,
 every other request gets a 409, and no version is lost or half-written."""
 
-import http.cookiejar
 import re
 import urllib.error
 import urllib.parse
@@ -13,8 +12,8 @@ from sqlalchemy import select
 
 from app.assumptions.models import AssumptionHead, AssumptionSet
 from app.db import make_engine, make_session_factory
-from app.server import seeded_server
-from app.web.csrf import COOKIE, HEADER
+from app.server import logged_in, seeded_server
+from app.web.csrf import HEADER
 from tests.conftest import fresh_postgres_database, postgres_url
 
 pytestmark = pytest.mark.postgres
@@ -23,12 +22,10 @@ SAVES = 50
 
 def test_concurrent_conflicting_saves() -> None:
     url = fresh_postgres_database(postgres_url("_concurrency"))
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with seeded_server(url) as base:
+        opener, token = logged_in(base, "analyst")
         deal_url = base + "/deals/coreweave-core-scientific"
         page = opener.open(deal_url).read().decode()
-        token = next(c.value for c in jar if c.name == COOKIE)
         form = dict(re.findall(r'<input[^>]*? name="([^"]+)" value="([^"]*)"', page))
 
         def save(i: int) -> int:
@@ -36,7 +33,7 @@ def test_concurrent_conflicting_saves() -> None:
             request = urllib.request.Request(
                 deal_url + "/versions",
                 data=urllib.parse.urlencode(body).encode(),
-                headers={HEADER: token, "HX-Request": "true"},
+                headers={HEADER: token, "HX-Request": "true", "Origin": base},
             )
             try:
                 with opener.open(request) as response:

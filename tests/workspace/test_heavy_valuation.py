@@ -13,7 +13,7 @@ URL = "/deals/coreweave-core-scientific"
 
 
 def _heavy_version(session: Session) -> None:
-    deal = get_deal(session, "coreweave-core-scientific")
+    deal = get_deal(session, "coreweave-core-scientific", viewer=None)
     payload = load_assumptions("coreweave-core-scientific")
     mc = payload.scenarios.monte_carlo.model_copy(update={"scenarios": 300_000})
     heavy = payload.model_copy(
