@@ -20,6 +20,7 @@ from app.deals import api as deals_api
 from app.deals import pages as deals_pages
 from app.engine import EngineInputError
 from app.errors import DomainError
+from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings
 from app.valuation import api as valuation_api
 from app.web.csrf import CsrfCookieMiddleware
@@ -114,6 +115,7 @@ def create_app(
     app.include_router(deals_pages.router)
     app.include_router(assumptions_pages.router)
     app.include_router(workspace_pages.router)
+    app.include_router(reports_pages.router)
     app.include_router(deals_api.router)
     app.include_router(assumptions_api.router)
     app.include_router(valuation_api.router)
