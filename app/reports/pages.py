@@ -1,6 +1,8 @@
-"""Report downloads: the valuation PDF (and the Excel model) of a saved version."""
+"""Report downloads: the valuation PDF and the Excel model of a saved version."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -9,7 +11,7 @@ from fastapi.responses import Response
 from app.auth.access import Analyst
 from app.auth.principal import Principal
 from app.db import SessionDep
-from app.reports import pdf
+from app.reports import pdf, workbook
 from app.reports.service import report_source
 
 router = APIRouter(tags=["reports"])
@@ -73,3 +75,33 @@ async def version_report(
 ) -> Response:
     """The valuation report of one saved version (reproducible: same run, same numbers)."""
     return await _pdf(session, user, slug, number, paper, download_token)
+
+
+async def _xlsx(
+    session: SessionDep, user: Principal, slug: str, number: int | None, token: str | None
+) -> Response:
+    # Building (and perhaps first valuing) the version blocks: a worker thread does it.
+    body, name = await run_in_threadpool(
+        partial(workbook.download, session, slug, number, viewer=user)
+    )
+    return download(body, workbook.MEDIA_TYPE, name, token)
+
+
+@router.get("/deals/{slug}/model.xlsx", response_class=Response)
+async def model_xlsx(
+    slug: str, session: SessionDep, user: Analyst, download_token: str | None = Token
+) -> Response:
+    """The current version's Excel model: live formulas on the inputs, results as values."""
+    return await _xlsx(session, user, slug, None, download_token)
+
+
+@router.get("/deals/{slug}/versions/{number}/model.xlsx", response_class=Response)
+async def version_model_xlsx(
+    slug: str,
+    number: int,
+    session: SessionDep,
+    user: Analyst,
+    download_token: str | None = Token,
+) -> Response:
+    """One saved version's Excel model."""
+    return await _xlsx(session, user, slug, number, download_token)
