@@ -20,6 +20,8 @@ COPY templates ./templates
 COPY docs ./docs
 COPY static ./static
 COPY --from=frontend /src/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx.min.js
+COPY --from=frontend /src/node_modules/htmx.org/dist/ext/hx-csp.min.js ./static/vendor/hx-csp.min.js
+COPY --from=frontend /src/node_modules/swagger-ui-dist/swagger-ui-bundle.js /src/node_modules/swagger-ui-dist/swagger-ui.css ./static/vendor/swagger/
 RUN pip install --disable-pip-version-check --no-deps -e . && useradd --create-home dealbook
 USER dealbook
 EXPOSE 8000

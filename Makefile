@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HTMX := static/vendor/htmx.min.js
+HX_CSP := static/vendor/hx-csp.min.js
+SWAGGER := static/vendor/swagger/swagger-ui-bundle.js
 NPM_INSTALLED := node_modules/.installed
 
 export HOST ?= 127.0.0.1
@@ -37,7 +39,15 @@ $(HTMX): $(NPM_INSTALLED)
 	@mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
-setup: $(INSTALLED) $(HTMX)
+$(HX_CSP): $(NPM_INSTALLED)
+	@mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/ext/hx-csp.min.js $@
+
+$(SWAGGER): $(NPM_INSTALLED)
+	@mkdir -p static/vendor/swagger
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger/
+
+setup: $(INSTALLED) $(HTMX) $(HX_CSP) $(SWAGGER)
 	@mkdir -p var
 	@bash scripts/system-packages
 

@@ -27,6 +27,7 @@ from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
 from app.web.csrf import CsrfCookieMiddleware
+from app.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web.templating import templates
 from app.workspace import api as workspace_api
 from app.workspace import pages as workspace_pages
@@ -80,7 +81,16 @@ def create_app(
         summary="Acquisition valuation: deals, assumptions, valuation runs.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        """The API reference, its Swagger UI served from this site (works offline, under CSP)."""
+        return templates.TemplateResponse(
+            request, "api_docs.html", {"openapi_url": app.openapi_url}
+        )
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
@@ -136,6 +146,8 @@ def create_app(
     app.state.settings = settings
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets them
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_pages.router)
     app.include_router(deals_pages.router)

@@ -61,8 +61,16 @@ def _parts(request: Request, figures: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _digest(html: str) -> str:
-    return hashlib.blake2b(html.encode(), digest_size=8).hexdigest()
+def _digests(request: Request, parts: dict[str, str]) -> dict[str, str]:
+    """A digest of each section as shown, leaving out this response's CSP nonce (it differs
+    every time while the figures may not)."""
+    nonce = getattr(request.state, "csp_nonce", "")
+    return {
+        name: hashlib.blake2b(
+            (html.replace(nonce, "") if nonce else html).encode(), digest_size=8
+        ).hexdigest()
+        for name, html in parts.items()
+    }
 
 
 @router.get("/deals/{slug}", response_class=HTMLResponse)
@@ -73,7 +81,7 @@ def deal_page(
     if context["run"] is not None:
         figures = _figures(context["run"], context["version"])
         context |= figures
-        context["shown"] = {k: _digest(v) for k, v in _parts(request, figures).items()}
+        context["shown"] = _digests(request, _parts(request, figures))
     return templates.TemplateResponse(request, "workspace/deal.html", context)
 
 
@@ -88,7 +96,7 @@ def valuation_section(
     if context["run"] is not None:
         figures = _figures(context["run"], context["version"])
         context |= figures
-        shown = {k: _digest(v) for k, v in _parts(request, figures).items()}
+        shown = _digests(request, _parts(request, figures))
         context |= {"shown": shown, "shown_oob": True}
     else:
         status = 422
@@ -107,7 +115,7 @@ async def preview(slug: str, request: Request, session: SessionDep, user: Analys
     if not result.errors:
         figures = _figures(result.run, result.version, preview=result.unsaved)
         parts = _parts(request, figures)
-        shown = {k: _digest(v) for k, v in parts.items()}
+        shown = _digests(request, parts)
         context |= {
             "run": result.run,
             "changed": [html for k, html in parts.items() if form.get(f"shown.{k}") != shown[k]],

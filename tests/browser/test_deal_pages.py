@@ -1,6 +1,7 @@
 """Browse from the deal list to the CoreWeave deal page in headless Chromium."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -89,7 +90,7 @@ def test_new_deal_form_shows_errors_in_place_then_creates(page, console_errors) 
     error.wait_for(state="visible")
     assert page.locator("#f-target-name").input_value() == "Widgets Inc", "input kept"
     # The summary takes the focus (a screen reader reads it) and links to the field.
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'form-errors'")
+    expect(page.locator("#form-errors")).to_be_focused()
     page.locator("#form-errors").get_by_role("link", name="Announced").click()
     assert page.evaluate("location.hash") == "#f-announced"
     screenshot(page, "new-deal-error")

@@ -1,6 +1,7 @@
 """Edit assumptions in headless Chromium: live recompute, inline errors, save a version."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 
@@ -17,10 +18,7 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
 
     ratio = page.get_by_label("Exchange ratio")
     ratio.fill("0.15")
-    page.wait_for_function(
-        "document.querySelector('#valuation [data-key=\"implied_price\"] .figure')"
-        ".textContent === '$24.78'"
-    )
+    expect(implied).to_have_text("$24.78")
     assert "Unsaved edits of v1" in page.locator("#editor-status").inner_text()
     assert page.evaluate("window.__notReloaded") is True, "recomputed without a reload"
     screenshot(page, "editor-preview")
@@ -42,10 +40,7 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
     ev_before = enterprise_value.inner_text()
     wacc = page.locator('input[name="target.cost_of_capital.wacc"]')
     wacc.fill("0.10")
-    page.wait_for_function(
-        f"document.querySelector('#valuation [data-key=\"target_dcf_value\"] .figure')"
-        f".textContent !== '{before}'"
-    )
+    expect(target_value).not_to_have_text(before)
     assert "override" in target_table.inner_text()
     assert enterprise_value.inner_text() != ev_before, "EV moved with the WACC"
 
@@ -66,8 +61,8 @@ def test_edit_preview_error_and_save(page, console_errors: list[str]) -> None:
     page.locator("#valuation-stale").wait_for(state="hidden")
     page.get_by_label("Note for this version").fill("Ratio 0.15 what-if")
     page.get_by_role("button", name="Save as new version").click()
-    page.wait_for_function("window.__notReloaded === undefined")  # a fresh page after saving
-    assert "Current version v2" in page.locator("#assumptions").inner_text()
+    expect(page.locator("#assumptions")).to_contain_text("Current version v2")
+    assert page.evaluate("window.__notReloaded") is None, "a fresh page after saving"
     assert "Ratio 0.15 what-if" in page.locator("#assumptions").inner_text()
     assert page.locator('#valuation [data-key="implied_price"] .figure').inner_text() == "$24.78"
     screenshot(page, "editor-saved")

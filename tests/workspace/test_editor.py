@@ -90,7 +90,9 @@ def test_bad_input_shows_beside_the_field_and_marks_figures_stale(
     response = _post(client, "/preview", _form(client, **{name: value}), token)
     assert response.status_code == 422
     error_id = "err-" + name.replace(".", "-")
-    span = re.search(rf'<span id="{error_id}" class="field-error on"[^>]*>([^<]*)<', response.text)
+    span = re.search(
+        rf'<span[^>]* id="{error_id}" class="field-error on"[^>]*>([^<]*)<', response.text
+    )
     assert span and message in span.group(1), response.text[:2000]
     assert 'class="stale-banner on"' in response.text
     assert 'id="part-kpis"' not in response.text  # the last good figures stay
