@@ -52,3 +52,41 @@ def test_value_json_and_bad_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["value", str(bad)])
     assert result.exit_code == 2
     assert "acquirer: Field required" in result.output
+
+
+def test_initial_admin_users_and_tokens(
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.auth import service as accounts
+    from app.db import make_engine, make_session_factory
+
+    monkeypatch.chdir(tmp_path)  # var/initial-credentials is written under the working folder
+    runner = CliRunner()
+    assert runner.invoke(cli, ["migrate"]).exit_code == 0
+    first = runner.invoke(cli, ["init-admin"])
+    assert first.exit_code == 0, first.output
+    password = first.output.split("password:\n\n    ")[1].split()[0]
+    credentials = tmp_path / "var" / "initial-credentials"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    assert f"password: {password}" in credentials.read_text()
+    assert "users exist" in runner.invoke(cli, ["init-admin"]).output  # never twice
+
+    created = runner.invoke(cli, ["user", "create", "ana", "--role", "analyst", "--name", "Ana"])
+    assert created.exit_code == 0 and "one-time password:" in created.output
+    assert runner.invoke(cli, ["user", "role", "ana", "viewer"]).exit_code == 0
+    bad = runner.invoke(cli, ["user", "role", "ana", "emperor"])
+    assert bad.exit_code == 1 and "Not changed" in bad.output
+    assert runner.invoke(cli, ["user", "passwd", "ana"]).exit_code == 0
+    token = runner.invoke(cli, ["token", "create", "--user", "ana"]).output.strip()
+    assert token.startswith("dbk_")
+    assert runner.invoke(cli, ["token", "create", "--user", "nobody"]).exit_code == 1
+
+    engine = make_engine(database)
+    with make_session_factory(engine)() as session:
+        admin = accounts.get_user(session, "admin")
+        assert admin.role == "admin" and admin.must_change_password
+        assert accounts.hasher().verify(password, admin.password_hash)
+        ana = accounts.get_user(session, "ana")
+        assert ana.role == "viewer" and ana.display_name == "Ana" and ana.must_change_password
+        assert accounts.token_user(session, token)[1].username == "ana"  # stored as a digest
+    engine.dispose()
