@@ -14,7 +14,7 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY app ./app
 RUN pip install --disable-pip-version-check .
-COPY alembic.ini ./
+COPY alembic.ini gunicorn.conf.py ./
 COPY migrations ./migrations
 COPY templates ./templates
 COPY docs ./docs
@@ -25,4 +25,5 @@ COPY --from=frontend /src/node_modules/swagger-ui-dist/swagger-ui-bundle.js /src
 RUN pip install --disable-pip-version-check --no-deps -e . && useradd --create-home dealbook
 USER dealbook
 EXPOSE 8000
-CMD ["dealbook", "serve", "--host", "0.0.0.0", "--port", "8000"]
+ENV WEB_CONCURRENCY=2
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

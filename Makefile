@@ -14,7 +14,7 @@ export HOST ?= 127.0.0.1
 export PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format migrate seed bench services clean
+.PHONY: help setup run serve-prod test lint format migrate seed bench loadtest services clean
 
 help:
 	@echo "make run      set up, migrate, seed (empty database only) and serve on $(HOST):$(PORT)"
@@ -23,7 +23,8 @@ help:
 	@echo "make format   ruff format and safe fixes"
 	@echo "make migrate  apply migrations to DATABASE_URL (default sqlite:///var/dealbook.db)"
 	@echo "make seed     load the reference deals into an empty database"
-	@echo "make bench    run the engine benchmarks (JSON lines)"
+	@echo "make bench    run the engine, page and PDF benchmarks (JSON lines)"
+	@echo "make serve-prod  serve with WEB_CONCURRENCY gunicorn workers (production)"
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +62,11 @@ run: seed
 	$(BIN)/dealbook init-admin
 	$(BIN)/dealbook serve --host $(HOST) --port $(PORT)
 
+# Several worker processes under gunicorn (WEB_CONCURRENCY, default 2); see gunicorn.conf.py.
+serve-prod: seed
+	$(BIN)/dealbook init-admin
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
+
 services:
 	@bash scripts/test-services
 
@@ -72,6 +78,9 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+loadtest: setup
+	$(BIN)/python -m bench.loadtest
 
 test: setup services lint
 	$(BIN)/pytest

@@ -47,8 +47,12 @@ def _sqlite_transactional(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create an engine for SQLite or PostgreSQL, creating the SQLite file's folder."""
+def make_engine(url: str, echo: bool = False, **pool: Any) -> Engine:
+    """Create an engine for SQLite or PostgreSQL, creating the SQLite file's folder.
+
+    PostgreSQL connections are checked before use (pre-ping), so a restarted database costs
+    one failed check, not a failed request; `pool` passes pool_size, max_overflow,
+    pool_timeout and pool_recycle through."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -56,7 +60,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo)
         _sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,10 +4,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,10 +26,12 @@ from app.deals import api as deals_api
 from app.deals import pages as deals_pages
 from app.engine import EngineInputError
 from app.errors import DomainError
+from app.health import router as health_router
 from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
 from app.web.csrf import CsrfCookieMiddleware
+from app.web.observe import RequestLogMiddleware, configure_logging
 from app.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web.templating import templates
 from app.workspace import api as workspace_api
@@ -68,7 +73,20 @@ def create_app(
             app.state.session_factory = session_factory
             yield
             return
-        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.sql_echo,
+            **(
+                {
+                    "pool_size": settings.db_pool_size,
+                    "max_overflow": settings.db_max_overflow,
+                    "pool_timeout": settings.db_pool_timeout,
+                    "pool_recycle": settings.db_pool_recycle,
+                }
+                if not settings.database_url.startswith("sqlite")
+                else {}
+            ),
+        )
         app.state.session_factory = make_session_factory(engine)
         try:
             yield
@@ -128,6 +146,31 @@ def create_app(
             return JSONResponse({"detail": detail}, status_code=422)
         return _error_response(request, 422, str(exc), exc.field)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_away(request: Request, exc: Exception) -> Response:
+        structlog.get_logger("dealbook.error").warning(
+            "database unavailable",
+            request_id=getattr(request.state, "request_id", None),
+            error=str(exc).splitlines()[0][:300],
+        )
+        message = (
+            "The database is not answering right now; nothing was lost. Try again in a moment."
+        )
+        response = _error_response(request, 503, message, None)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        """A bug: logged with its traceback and request id; the person sees the id only."""
+        structlog.get_logger("dealbook.error").exception(
+            "unhandled", request_id=getattr(request.state, "request_id", None)
+        )
+        message = "The error has been logged; quote the reference below if you report it."
+        return _error_response(request, 500, message, None)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = "Page not found." if exc.status_code == 404 else str(exc.detail)
@@ -147,8 +190,12 @@ def create_app(
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response gets them
+    app.add_middleware(SecurityHeadersMiddleware)
+    if settings.log_requests:
+        configure_logging(settings.log_level)
+        app.add_middleware(RequestLogMiddleware)  # outermost: it times and logs everything
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health_router)
     app.include_router(auth_pages.router)
     app.include_router(deals_pages.router)
     app.include_router(assumptions_pages.router)

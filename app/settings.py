@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     fast_password_hashing: bool = False
     """Cheap argon2 parameters, for the test suite only (thousands of logins a run)."""
     max_upload_bytes: int = 10 * 1024 * 1024
+    log_requests: bool = True
+    """One JSON line per request on stdout (the test suite turns it off)."""
+    log_level: str = "INFO"
+    db_pool_size: int = 5
+    """PostgreSQL connections each worker keeps open..."""
+    db_max_overflow: int = 10
+    """...and may open beyond that under a burst."""
+    db_pool_timeout: float = 5.0
+    """Seconds a request waits for a connection before it is answered 503."""
+    db_pool_recycle: int = 1800
 
 
 def secret_key(settings: Settings) -> str:

@@ -144,7 +144,9 @@ def make_user(session_factory: sessionmaker[Session]):
 
 
 def _app(engine: Engine, session_factory: sessionmaker[Session]):
-    settings = Settings(database_url=str(engine.url), fast_password_hashing=True)
+    settings = Settings(
+        database_url=str(engine.url), fast_password_hashing=True, log_requests=False
+    )
     return create_app(settings, session_factory=session_factory)
 
 

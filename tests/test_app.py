@@ -29,7 +29,9 @@ def test_a_failed_commit_is_an_error_not_a_201(
 ) -> None:
     no_raise = TestClient(client.app, raise_server_exceptions=False, headers=client.headers)
     response = no_raise.post("/api/v1/deals", json=NEW_DEAL)
-    assert response.status_code == 500
+    # A database failure at commit is a 503 that says nothing was lost, never a 201.
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert "nothing was lost" in response.json()["detail"][0]["msg"]
     assert session.scalar(select(func.count()).select_from(Deal)) == 0
 
 

@@ -20,7 +20,9 @@ def test_compose_wiring() -> None:
     user, database = db["environment"]["POSTGRES_USER"], db["environment"]["POSTGRES_DB"]
     assert f"//{user}:" in url and url.endswith(f"/{database}")
     assert app["depends_on"]["db"]["condition"] == "service_healthy"
-    assert "dealbook migrate" in app["command"][-1]
+    assert "dealbook migrate" in app["command"][-1] and "gunicorn" in app["command"][-1]
+    assert "/readyz" in " ".join(app["healthcheck"]["test"])  # healthy once it can serve
+    assert app["environment"]["WEB_CONCURRENCY"] == "2"
     assert app["ports"] == ["8000:8000"]
     top_volumes = set(compose["volumes"])
     assert {v.split(":")[0] for v in db["volumes"]} <= top_volumes

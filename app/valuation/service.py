@@ -22,6 +22,7 @@ from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload
 from app.valuation.inputs import company_inputs, company_shares, net_debt, synergy_inputs
 from app.valuation.models import ValuationRun
+from app.web.observe import add_engine_time
 
 PERCENTILES = (5, 25, 50, 75, 95)
 
@@ -137,6 +138,14 @@ def _net_income(result: Any, interest_expense: float, tax_rate: float) -> np.nda
 
 def value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dict[str, Any]:
     """Every figure of the deal valuation, JSON-ready, from one assumption payload."""
+    started = time.perf_counter()
+    try:
+        return _value_payload(payload, seed=seed)
+    finally:
+        add_engine_time(time.perf_counter() - started)
+
+
+def _value_payload(payload: AssumptionPayload, *, seed: int | None = None) -> dict[str, Any]:
     terms = payload.deal_terms
     with _named("acquirer"):
         acq_in = company_inputs(payload.acquirer)

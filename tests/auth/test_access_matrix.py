@@ -36,6 +36,8 @@ PUBLIC, ACCOUNT, VIEWER, ANALYST, DEAL_VIEWER, DEAL_ANALYST, ADMIN = (
 )
 ACCESS = {
     ("GET", "/docs"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,

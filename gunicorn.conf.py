@@ -1,0 +1,26 @@
+"""Production serving: `make serve-prod` (and the Docker image) run gunicorn with this file.
+
+Gunicorn supervises uvicorn worker processes: a worker that dies is replaced, SIGTERM drains
+in-flight requests before exiting (graceful shutdown), and each worker builds its own
+database pool in the app's lifespan. Everything is set from the environment.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+"""Worker processes: about one per core (the engine's NumPy work is CPU-bound)."""
+worker_class = "uvicorn_worker.UvicornWorker"
+wsgi_app = "app.main:create_app()"
+timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
+"""A worker silent this long (a stuck request) is killed and replaced."""
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
+"""On shutdown, in-flight requests get this long to finish."""
+keepalive = 5
+max_requests = int(os.environ.get("MAX_REQUESTS", "0"))
+max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "0"))
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+"""Proxies whose X-Forwarded-For/-Proto are trusted (the load balancer's addresses)."""
+accesslog = None  # the app logs one JSON line per request itself
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
