@@ -56,7 +56,7 @@ def prepare(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> None:
 def seeded_server(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> Iterator[str]:
     """Prepare `database_url`, serve the app on it, and yield the base URL."""
     prepare(database_url, users)
-    settings = Settings(database_url=database_url, fast_password_hashing=True)
+    settings = Settings(database_url=database_url, fast_password_hashing=True, log_requests=False)
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=_free_port(), log_level="warning"
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assumptions.models import AssumptionHead, AssumptionSet
@@ -21,12 +21,13 @@ def content_hash(payload: dict[str, Any]) -> str:
 
 
 def current_version(session: Session, deal_id: int) -> AssumptionSet | None:
-    head = session.scalars(
-        select(AssumptionHead)
-        .options(selectinload(AssumptionHead.assumption_set))
+    """The deal's current version (one query: the head's version by a join)."""
+    stmt = (
+        select(AssumptionSet)
+        .join(AssumptionHead, AssumptionHead.assumption_set_id == AssumptionSet.id)
         .where(AssumptionHead.deal_id == deal_id)
-    ).one_or_none()
-    return head.assumption_set if head else None
+    )
+    return session.scalars(stmt).one_or_none()
 
 
 def list_versions(session: Session, deal_id: int) -> list[AssumptionSet]:

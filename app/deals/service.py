@@ -6,7 +6,7 @@ from typing import Any, Literal
 from slugify import slugify
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.audit.service import Actor, record
@@ -18,11 +18,13 @@ from app.errors import ConflictError, NotFoundError
 from app.types import utcnow
 
 _FULL = (
-    selectinload(Deal.acquirer),
-    selectinload(Deal.target),
+    joinedload(Deal.acquirer),  # one row each: in the deal's own query
+    joinedload(Deal.target),
     selectinload(Deal.facts),
     selectinload(Deal.sources),
 )
+_LISTED = _FULL[:3]
+"""What a row of the deal list shows: the companies and the facts (its equity value)."""
 
 
 SortKey = Literal[
@@ -112,7 +114,7 @@ def list_deals(
     # Deals without the figure (no equity value yet) go last whichever way the list is sorted.
     order = column.desc().nulls_last() if query.descending else column.asc().nulls_last()
     stmt = (
-        stmt.options(*_FULL)
+        stmt.options(*_LISTED)
         .order_by(order, Deal.name, Deal.id)
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
@@ -142,9 +144,13 @@ def split_facts(deal: Deal) -> tuple[list[DealFact], list[DealFact]]:
     return headline, [f for f in deal.facts if f.key not in HEADLINE_KEYS]
 
 
-def get_deal(session: Session, slug: str, *, viewer: Principal | None) -> Deal:
-    """The deal, if the viewer may see it; otherwise the same 404 as for no deal at all."""
-    stmt = select(Deal).options(*_FULL).where(Deal.slug == slug, Deal.deleted_at.is_(None))
+def get_deal(session: Session, slug: str, *, viewer: Principal | None, full: bool = True) -> Deal:
+    """The deal, if the viewer may see it; otherwise the same 404 as for no deal at all.
+
+    `full=False` loads its companies but not its facts and sources (a recompute needs none).
+    """
+    options = _FULL if full else _FULL[:2]
+    stmt = select(Deal).options(*options).where(Deal.slug == slug, Deal.deleted_at.is_(None))
     deal = session.scalars(visible(stmt, viewer)).one_or_none()
     if deal is None:
         raise NotFoundError(f"No deal called {slug!r}.", field="slug")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app import engine
 from app.assumptions.models import AssumptionSet
@@ -467,9 +467,14 @@ def headline_figures(payload: dict[str, Any]) -> dict[str, float | None]:
 
 
 def latest_run(session: Session, version: AssumptionSet) -> ValuationRun | None:
-    """The newest stored run of this version by the current engine, if any."""
+    """The newest stored run of this version by the current engine, if any.
+
+    Its results (the large JSON) load when first read: a page whose sections are already
+    rendered for this run never reads them.
+    """
     stmt = (
         select(ValuationRun)
+        .options(defer(ValuationRun.results))
         .where(
             ValuationRun.assumption_set_id == version.id,
             ValuationRun.engine_version == engine.ENGINE_VERSION,

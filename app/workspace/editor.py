@@ -9,8 +9,10 @@ import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from threading import Lock
 from typing import Any
 
+from cachetools import LRUCache
 from pydantic import ValidationError
 
 from app.assumptions.formats.rows import unit_of
@@ -179,10 +181,12 @@ def _distribution_fields(payload: dict[str, Any]) -> list[Field]:
     return fields
 
 
-def editable_names(payload: dict[str, Any]) -> dict[str, tuple[str, int | None]]:
+def editable_names(
+    payload: dict[str, Any], of: list[Section] | None = None
+) -> dict[str, tuple[str, int | None]]:
     """Form name -> (path, year index or None) for every editable input."""
     names = {}
-    for section in sections(payload):
+    for section in of if of is not None else sections(payload):
         for f in section.fields:
             if f.per_year:
                 names.update({f.name(i): (f.path, i) for i in range(len(f.values))})
@@ -191,15 +195,40 @@ def editable_names(payload: dict[str, Any]) -> dict[str, tuple[str, int | None]]
     return names
 
 
+@dataclass(frozen=True)
+class Editor:
+    """The fields of one saved version, worked out once (a version never changes)."""
+
+    sections: list[Section]
+    names: dict[str, tuple[str, int | None]]
+
+
+_EDITORS: LRUCache[str, Editor] = LRUCache(maxsize=256)
+_LOCK = Lock()
+
+
+def for_version(payload: dict[str, Any], content_hash: str) -> Editor:
+    """The editor of a saved version, by its content hash (the same payload, the same fields)."""
+    with _LOCK:
+        found = _EDITORS.get(content_hash)
+    if found is None:
+        found = Editor(fields := sections(payload), editable_names(payload, fields))
+        with _LOCK:
+            _EDITORS[content_hash] = found
+    return found
+
+
 def apply_edits(
-    payload: dict[str, Any], form: Mapping[str, str]
+    payload: dict[str, Any],
+    form: Mapping[str, str],
+    names: Mapping[str, tuple[str, int | None]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A copy of `payload` with the form's numbers in place, and unreadable fields' messages."""
     edited = copy.deepcopy(payload)
     errors: dict[str, str] = {}
     for band in BANDS:
         _apply_band(edited, band, form, errors)
-    for name, (path, year) in editable_names(payload).items():
+    for name, (path, year) in (names if names is not None else editable_names(payload)).items():
         if name not in form or path.rsplit(".", 1)[0] in BANDS:
             continue
         text = str(form[name]).strip().replace(",", "")

@@ -6,8 +6,12 @@ It lives above deals, assumptions and valuation because it shows all of them.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from threading import Lock
+from types import SimpleNamespace
 from typing import Any
 
+from cachetools import LRUCache
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -53,7 +57,7 @@ def _figures(run: Any, version: AssumptionSet, preview: bool = False) -> dict[st
     }
 
 
-def _parts(request: Request, figures: dict[str, Any]) -> dict[str, str]:
+def _parts(request: Request | None, figures: dict[str, Any]) -> dict[str, str]:
     """Each section rendered as its out-of-band swap."""
     context = {"request": request, "oob": True, **figures}
     return {
@@ -61,10 +65,10 @@ def _parts(request: Request, figures: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _digests(request: Request, parts: dict[str, str]) -> dict[str, str]:
+def _digests(request: Request | None, parts: dict[str, str]) -> dict[str, str]:
     """A digest of each section as shown, leaving out this response's CSP nonce (it differs
     every time while the figures may not)."""
-    nonce = getattr(request.state, "csp_nonce", "")
+    nonce = getattr(request.state, "csp_nonce", "") if request is not None else ""
     return {
         name: hashlib.blake2b(
             (html.replace(nonce, "") if nonce else html).encode(), digest_size=8
@@ -73,15 +77,88 @@ def _digests(request: Request, parts: dict[str, str]) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A stored run's valuation section as the page shows it, and each part's digest."""
+
+    html: str
+    shown: dict[str, str]
+
+
+_LOCK = Lock()
+
+
+def saved_sections(request: Request, run: Any, version: AssumptionSet) -> Rendered:
+    """A stored run never changes, so its rendering is kept, per app, by the run.
+
+    Rendered without a request, so nothing per-response (a nonce, a token) is in it: the
+    parts are out-of-band ones with an empty nonce, which digest exactly as a live preview's
+    do once their nonce is left out.
+    """
+    state = request.app.state
+    with _LOCK:
+        if not hasattr(state, "rendered"):
+            state.rendered = LRUCache(maxsize=128)
+        cache: LRUCache[tuple[int, str], Rendered] = state.rendered
+        key = (run.id, str(run.created_at))
+        found = cache.get(key)
+    if found is not None:
+        return found
+    figures = _figures(run, version)
+    html = templates.get_template("valuation/_results.html").render(figures)
+    found = Rendered(html, _digests(None, _parts(None, figures)))
+    with _LOCK:
+        cache[key] = found
+    return found
+
+
+CSRF_MARK, NONCE_MARK, SHOWN_MARK = (
+    "DEALBOOK-CSRF-MARK",
+    "DEALBOOK-NONCE-MARK",
+    "<!--editor-shown-->",
+)
+
+
+def editor_html(request: Request, context: dict[str, Any]) -> str:
+    """The editor form of a saved version, rendered once per version and kept (per app).
+
+    A form has hundreds of fields; only the CSRF token, the CSP nonce and the digests of
+    what the page shows differ between two requests, so they are put in at the end.
+    """
+    version = context["version"]
+    key = (version.id, version.content_hash, context["deal"].slug)
+    state = request.app.state
+    with _LOCK:
+        if not hasattr(state, "editors"):
+            state.editors = LRUCache(maxsize=64)
+        template_html = state.editors.get(key)
+    if template_html is None:
+        marked = SimpleNamespace(state=SimpleNamespace(csrf_token=CSRF_MARK, csp_nonce=NONCE_MARK))
+        template_html = templates.get_template("workspace/_editor.html").render(
+            {**context, "request": marked, "shown_marker": True}
+        )
+        with _LOCK:
+            state.editors[key] = template_html
+    shown = templates.get_template("workspace/_shown.html").render(
+        {"request": request, "shown": context.get("shown")}
+    )
+    return (
+        template_html.replace(CSRF_MARK, request.state.csrf_token)
+        .replace(NONCE_MARK, request.state.csp_nonce)
+        .replace(SHOWN_MARK, shown)
+    )
+
+
 @router.get("/deals/{slug}", response_class=HTMLResponse)
 def deal_page(
     slug: str, request: Request, session: SessionDep, user: Viewer, wait: bool = False
 ) -> HTMLResponse:
     context = service.deal_page(session, slug, user, wait=wait)
     if context["run"] is not None:
-        figures = _figures(context["run"], context["version"])
-        context |= figures
-        context["shown"] = _digests(request, _parts(request, figures))
+        rendered = saved_sections(request, context["run"], context["version"])
+        context |= {"valuation_html": rendered.html, "shown": rendered.shown}
+    if context["version"] is not None and context["editor"] is not None:
+        context["editor_html"] = editor_html(request, context)
     return templates.TemplateResponse(request, "workspace/deal.html", context)
 
 
@@ -94,10 +171,8 @@ def valuation_section(
     context = service.saved_valuation(session, slug, user)
     status = 200
     if context["run"] is not None:
-        figures = _figures(context["run"], context["version"])
-        context |= figures
-        shown = _digests(request, _parts(request, figures))
-        context |= {"shown": shown, "shown_oob": True}
+        rendered = saved_sections(request, context["run"], context["version"])
+        context |= {"valuation_html": rendered.html, "shown": rendered.shown, "shown_oob": True}
     else:
         status = 422
     return templates.TemplateResponse(
@@ -140,7 +215,7 @@ async def save_version(slug: str, request: Request, session: SessionDep, user: A
         _, version = service.current(session, slug, user)
         context = {
             "errors": {"": exc.message},
-            "names": editor.editable_names(version.payload),
+            "names": editor.for_version(version.payload, version.content_hash).names,
             "conflict": exc,
             "slug": slug,
         }

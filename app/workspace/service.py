@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.assumptions import diff
 from app.assumptions import service as assumptions
 from app.assumptions.models import AssumptionSet
-from app.assumptions.schemas import AssumptionPayload, canonical
+from app.assumptions.schemas import AssumptionPayload, MonteCarlo, canonical
 from app.audit.service import record
 from app.auth.principal import Principal
 from app.deals import service as deals
@@ -37,11 +37,18 @@ WATERFALL_STEPS = 80
 
 
 def current(session: Session, slug: str, viewer: Principal) -> tuple[Deal, AssumptionSet]:
-    deal = deals.get_deal(session, slug, viewer=viewer)
+    """The deal (without its facts) and its current version: what an edit works on."""
+    deal = deals.get_deal(session, slug, viewer=viewer, full=False)
     version = assumptions.current_version(session, deal.id)
     if version is None:
         raise NotFoundError(f"Deal {slug!r} has no assumptions to edit.", field="slug")
     return deal, version
+
+
+def monte_carlo_paths(payload: dict[str, Any]) -> int:
+    """The version's Monte Carlo size (read from the saved payload; it was validated on save)."""
+    settings = payload.get("scenarios", {}).get("monte_carlo", {})
+    return int(settings.get("scenarios", MonteCarlo.model_fields["scenarios"].default))
 
 
 def deal_page(
@@ -54,7 +61,7 @@ def deal_page(
     run, valuation_error, pending = None, None, False
     if version is not None:
         run = valuation.latest_run(session, version)
-        paths = AssumptionPayload.model_validate(version.payload).scenarios.monte_carlo.scenarios
+        paths = monte_carlo_paths(version.payload)
         if run is None and (wait or paths <= SYNCHRONOUS_PATHS):
             try:
                 run = valuation.run_valuation(session, version)
@@ -70,7 +77,7 @@ def deal_page(
         "run": run,
         "pending": pending,
         "valuation_error": valuation_error,
-        "editor": editor.sections(version.payload) if version else None,
+        "editor": _editor(version).sections if version else None,
     }
 
 
@@ -84,15 +91,20 @@ def saved_valuation(session: Session, slug: str, viewer: Principal) -> dict[str,
     return {"deal": deal, "version": version, "run": run, "valuation_error": None}
 
 
+def _editor(version: AssumptionSet) -> editor.Editor:
+    return editor.for_version(version.payload, version.content_hash)
+
+
 def _edited(version: AssumptionSet, form: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """The edited payload, validated, or the messages to show beside the fields."""
-    edited, errors = editor.apply_edits(version.payload, form)
+    names = _editor(version).names
+    edited, errors = editor.apply_edits(version.payload, form, names)
     if errors:
         return None, errors
     try:
         return AssumptionPayload.model_validate(edited), {}
     except ValidationError as exc:
-        return None, editor.validation_messages(exc, editor.editable_names(version.payload))
+        return None, editor.validation_messages(exc, names)
 
 
 @dataclass
@@ -111,12 +123,11 @@ def preview(session: Session, slug: str, form: dict[str, str], viewer: Principal
     """Value the editor's unsaved values (a quick Monte Carlo), or the saved run if the edits
     have been undone, so the figures shown always match exactly what the form holds."""
     deal, version = current(session, slug, viewer)
-    result = Preview(deal, version, editor.editable_names(version.payload))
+    result = Preview(deal, version, _editor(version).names)
     payload, result.errors = _edited(version, form)
     if result.errors:
         return result
-    saved = canonical(version.payload)
-    if payload.model_dump(mode="json") == saved:
+    if assumptions.content_hash(payload.model_dump(mode="json")) == version.content_hash:
         result.run = valuation.current_run(session, version)
         return result
     settings = payload.scenarios.monte_carlo
@@ -165,7 +176,7 @@ def save(
     deal, version = current(session, slug, user)
     payload, errors = _edited(version, form)
     if errors:
-        return Preview(deal, version, editor.editable_names(version.payload), errors)
+        return Preview(deal, version, _editor(version).names, errors)
     saved = assumptions.save_version(
         session,
         deal.id,
