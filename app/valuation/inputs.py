@@ -101,7 +101,8 @@ def company_inputs(company: CompanyModel) -> CompanyInputs:
         cost_of_capital=cost,
         shares=shares,
         dcf=dcf,
-        interest_expense=bridge.debt * coc.pre_tax_cost_of_debt,
+        # Converted notes are shares, not debt: no interest on them either (if-converted EPS).
+        interest_expense=dcf.debt * coc.pre_tax_cost_of_debt,
     )
 
 
