@@ -4,7 +4,7 @@ The engine is built by the app's lifespan (never at import), so tests and the CL
 same code at SQLite or PostgreSQL.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +12,9 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from app.errors import UnprocessableError
+from app.types import has_nul
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +50,31 @@ def _sqlite_transactional(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+class UnstorableText(UnprocessableError):
+    """Text with a NUL character: PostgreSQL can neither store nor compare it (SQLite can), so
+    both refuse it, with a 422 instead of PostgreSQL's DataError (a 500)."""
+
+
+def _parameters(parameters: Any) -> Iterator[Any]:
+    """Every bound value of a statement: one row's (a mapping or a tuple) or many rows'."""
+    values = parameters.values() if isinstance(parameters, Mapping) else parameters or ()
+    for value in values:
+        if isinstance(value, Mapping | list | tuple):
+            yield from _parameters(value)
+        else:
+            yield getattr(value, "obj", value)  # `obj`: what psycopg's Json/Jsonb wrap
+
+
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """Every statement's parameters are checked, so pages, API and CLI all get the same answer
+    (request models refuse NUL first, with the field's place; this catches the rest, such as
+    a slug or a username in a URL)."""
+    if any(has_nul(value) for value in _parameters(parameters)):
+        raise UnstorableText("Text cannot contain a NUL character (\\x00).")
+
+
 def make_engine(url: str, echo: bool = False, **pool: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL, creating the SQLite file's folder.
 
@@ -59,8 +87,10 @@ def make_engine(url: str, echo: bool = False, **pool: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo)
         _sqlite_transactional(engine)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    else:
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -1,8 +1,9 @@
 """Application factory: routers, static files, error handlers, database lifecycle."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.admin import pages as admin_pages
 from app.assumptions import api as assumptions_api
@@ -30,8 +32,10 @@ from app.health import router as health_router
 from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
+from app.web.api_errors import COMMON
 from app.web.csrf import CsrfCookieMiddleware
 from app.web.observe import RequestLogMiddleware, configure_logging
+from app.web.openapi import standard_bounds
 from app.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web.templating import templates
 from app.workspace import api as workspace_api
@@ -44,13 +48,23 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error_response(request: Request, status: int, message: str, field: str | None) -> Response:
+def _error_response(
+    request: Request,
+    status: int,
+    message: str,
+    field: str | None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     if _wants_json(request):
         detail = [{"loc": [field] if field else [], "msg": message, "type": "domain_error"}]
-        return JSONResponse({"detail": detail}, status_code=status)
+        return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     template = "errors/404.html" if status == 404 else "errors/error.html"
     return templates.TemplateResponse(
-        request, template, {"status": status, "message": message}, status_code=status
+        request,
+        template,
+        {"status": status, "message": message},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -59,6 +73,22 @@ def _redirect(request: Request, location: str) -> Response:
     if request.headers.get("HX-Request") == "true":
         return Response(status_code=200, headers={"HX-Redirect": location})
     return RedirectResponse(location, status_code=303)
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path takes, for a 405's `Allow`: Starlette names only those of the
+    first route that matched the path, and a path such as /api/v1/deals has one per method."""
+    routes = request.app.router.routes
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    )
 
 
 def create_app(
@@ -174,9 +204,13 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = "Page not found." if exc.status_code == 404 else str(exc.detail)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         if _wants_json(request):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return _error_response(request, exc.status_code, message, None)
+            detail = [{"loc": [], "msg": str(exc.detail), "type": "http_error"}]
+            return JSONResponse({"detail": detail}, exc.status_code, headers=headers)
+        return _error_response(request, exc.status_code, message, None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -186,6 +220,13 @@ def create_app(
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
         return _error_response(request, 422, message, None)
 
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document with numeric bounds in JSON Schema's terms (app/web/openapi.py)."""
+        return standard_bounds(generate_openapi())
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
@@ -202,9 +243,6 @@ def create_app(
     app.include_router(workspace_pages.router)
     app.include_router(reports_pages.router)
     app.include_router(admin_pages.router)
-    app.include_router(auth_api.router)
-    app.include_router(deals_api.router)
-    app.include_router(assumptions_api.router)
-    app.include_router(valuation_api.router)
-    app.include_router(workspace_api.router)
+    for api in (auth_api, deals_api, assumptions_api, valuation_api, workspace_api):
+        app.include_router(api.router, responses=COMMON)
     return app

@@ -1,7 +1,5 @@
 """JSON routes for a deal's assumption versions."""
 
-from datetime import datetime
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -10,6 +8,8 @@ from app.assumptions.models import AssumptionSet
 from app.auth.access import Viewer
 from app.db import SessionDep
 from app.deals.service import get_deal
+from app.types import UtcDatetime
+from app.web.api_errors import INVALID, errors
 
 router = APIRouter(prefix="/api/v1/deals", tags=["assumptions"])
 
@@ -20,7 +20,7 @@ class VersionOut(BaseModel):
     parent_version: int | None
     author: str
     note: str
-    created_at: datetime
+    created_at: UtcDatetime
     content_hash: str
     current: bool
 
@@ -28,7 +28,7 @@ class VersionOut(BaseModel):
 @router.get(
     "/{slug}/assumptions",
     response_model=list[VersionOut],
-    responses={404: {"description": "No such deal"}},
+    responses=errors({404: "No such deal", 422: INVALID}),
 )
 def list_versions(slug: str, session: SessionDep, user: Viewer) -> list[VersionOut]:
     """Every saved version of the deal's assumptions, newest first."""

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from app.types import refuse_nul
+
 SCHEMA_VERSION = 1
 
 
@@ -43,6 +45,12 @@ FRACTION, CURRENCY, PRICE, SHARES, MULTIPLE, YEARS = (
 
 
 def _fraction(limit: float) -> AfterValidator:
+    """A fraction within ±limit; a bigger number is refused as a percent typed by mistake.
+
+    The JSON schema states the bounds too (as `minimum`/`maximum`), so API clients and
+    schema-driven tests know them; the check itself stays here for its clearer message.
+    """
+
     def check(value: float) -> float:
         if abs(value) > limit:
             raise ValueError(
@@ -53,9 +61,14 @@ def _fraction(limit: float) -> AfterValidator:
     return AfterValidator(check)
 
 
-Rate = Annotated[float, _fraction(1.0), FRACTION]
+def _stated(limit: float) -> Any:
+    """The JSON schema's statement of `_fraction(limit)`'s bounds."""
+    return Field(json_schema_extra={"minimum": -limit, "maximum": limit})
+
+
+Rate = Annotated[float, _fraction(1.0), _stated(1.0), FRACTION]
 """A rate or percentage as a fraction in [-1, 1]."""
-WideRate = Annotated[float, _fraction(3.0), FRACTION]
+WideRate = Annotated[float, _fraction(3.0), _stated(3.0), FRACTION]
 """Growth, or capex and D&A as a share of revenue: a build-out can pass 100%, not 300%."""
 Money = Annotated[float, Field(ge=0), CURRENCY]
 Price = Annotated[float, Field(gt=0), PRICE]
@@ -66,6 +79,8 @@ WidePerYear = list[WideRate]
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    _storable = field_validator("*")(refuse_nul)
 
 
 class Basis(StrEnum):

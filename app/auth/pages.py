@@ -15,6 +15,7 @@ from app.auth import service
 from app.auth.access import SESSION_COOKIE, Account, MaybePrincipal, client_address, cookie_signer
 from app.db import SessionDep
 from app.errors import UnprocessableError
+from app.types import RowNumber
 from app.web.csrf import CsrfDep
 from app.web.templating import templates
 
@@ -158,7 +159,7 @@ def create_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfDep])
-def revoke_token(token_id: int, session: SessionDep, user: Account) -> Response:
+def revoke_token(token_id: RowNumber, session: SessionDep, user: Account) -> Response:
     row = service.revoke_token(session, user.user_id, token_id)
     record(session, user.actor, "token.revoke", summary=f"Revoked API token {row.prefix}…")
     return RedirectResponse("/account", status_code=303)

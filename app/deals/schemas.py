@@ -12,11 +12,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    UrlConstraints,
     field_validator,
     model_validator,
 )
 
 from app.deals.models import ConsiderationType, DealStatus, FactBasis, FactUnit
+from app.types import refuse_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Key = Annotated[
@@ -41,6 +43,8 @@ Slug = Annotated[
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
 
+    _storable = field_validator("*")(refuse_nul)
+
 
 class CompanyIn(StrictModel):
     name: Name
@@ -53,7 +57,7 @@ class CompanyIn(StrictModel):
 class SourceIn(StrictModel):
     key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
-    url: AnyHttpUrl
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=1000)]  # the column's length
 
 
 class FactIn(StrictModel):

@@ -357,13 +357,15 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     np.add(ev, bridge, out=equity)
     np.divide(equity, v["diluted_shares"], out=out["value_per_share"][rows])
     np.multiply(tv_disc, _power(1.0 + wacc, n), out=out["terminal_value"][rows])
-    np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
-    np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
-    # The growth a Gordon formula would need to give this terminal value.
-    np.multiply(tv_disc, wacc, out=tmp)
-    tmp -= fcff_n
-    fcff_n += tv_disc
-    np.divide(tmp, fcff_n, out=out["implied_terminal_growth"][rows])
+    # A zero EV, EBITDA or FCFF leaves its ratio undefined: NaN, quietly (callers show "n/a").
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
+        np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
+        # The growth a Gordon formula would need to give this terminal value.
+        np.multiply(tv_disc, wacc, out=tmp)
+        tmp -= fcff_n
+        fcff_n += tv_disc
+        np.divide(tmp, fcff_n, out=out["implied_terminal_growth"][rows])
 
 
 def _power(base: Array, exponent: int) -> Array:

@@ -1,4 +1,8 @@
-"""Report downloads: the valuation PDF and the Excel model of a saved version."""
+"""Report downloads: the valuation PDF and the Excel model of a saved version.
+
+These are pages: the session cookie signs them in, an API token does not. So they stay out of
+the OpenAPI document, which would otherwise offer them to token clients that get a redirect.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,9 @@ from app.auth.principal import Principal
 from app.db import SessionDep
 from app.reports import pdf, workbook
 from app.reports.service import report_source
+from app.types import RowNumber
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], include_in_schema=False)
 
 Paper = Query("a4", pattern="^(a4|letter)$", description="Page size: A4 or US Letter")
 Token = Query(
@@ -67,7 +72,7 @@ async def current_report(
 @router.get("/deals/{slug}/versions/{number}/report.pdf", response_class=Response)
 async def version_report(
     slug: str,
-    number: int,
+    number: RowNumber,
     session: SessionDep,
     user: Analyst,
     paper: str = Paper,
@@ -98,7 +103,7 @@ async def model_xlsx(
 @router.get("/deals/{slug}/versions/{number}/model.xlsx", response_class=Response)
 async def version_model_xlsx(
     slug: str,
-    number: int,
+    number: RowNumber,
     session: SessionDep,
     user: Analyst,
     download_token: str | None = Token,

@@ -1,9 +1,11 @@
 """JSON routes: the calculator (what-ifs on the engine) and deal valuations."""
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
+from fastapi.exceptions import RequestValidationError
 
 from app import engine
 from app.assumptions.models import AssumptionSet
@@ -17,21 +19,45 @@ from app.errors import NotFoundError
 from app.valuation import service
 from app.valuation.models import ValuationRun
 from app.valuation.schemas import (
+    UNDEFINED_WHEN_ZERO,
     DCFRequest,
     DCFResponse,
     ExchangeRequest,
     ExchangeResponse,
     ValuationRunOut,
 )
+from app.web.api_errors import INVALID, TOO_LARGE, UNREADABLE, errors
 
 router = APIRouter(prefix="/api/v1", tags=["calculator"])
 
-_422 = {422: {"description": "Invalid input; `detail` names each offending field and why"}}
+_INPUT = errors({400: UNREADABLE, 413: TOO_LARGE, 422: INVALID})
 
 
-def _plain(value: Any) -> Any:
-    array = np.asarray(value, dtype=np.float64)
-    return array.tolist() if array.ndim else float(array)
+def _outputs(result: Any, names: Iterable[str], undefined: frozenset[str] = frozenset()) -> dict:
+    """The engine's outputs as JSON numbers.
+
+    A ratio in `undefined` whose denominator is zero is null; any other number that is not
+    finite means the inputs overflow float64 (a share count of 1e-300, say): a 422, never a
+    null where the schema promises a number.
+    """
+    values: dict[str, Any] = {}
+    overflow = []
+    for name in names:
+        array = np.asarray(getattr(result, name), dtype=np.float64)
+        finite = bool(np.isfinite(array).all())
+        if name in undefined and array.ndim == 0:
+            values[name] = float(array) if finite else None
+        elif finite:
+            values[name] = array.tolist() if array.ndim else float(array)
+        else:
+            overflow.append(name)
+    if overflow:
+        message = (
+            f"these inputs make {', '.join(overflow)} too large to compute "
+            "(beyond 1.8e308); check their scale"
+        )
+        raise RequestValidationError([{"loc": ("body",), "msg": message, "type": "value_error"}])
+    return values
 
 
 # Engine field names that the request spells differently.
@@ -43,16 +69,17 @@ _REQUEST_PATHS = {
 }
 
 
-@router.post("/calc/dcf", response_model=DCFResponse, responses=_422)
+@router.post("/calc/dcf", response_model=DCFResponse, responses=_INPUT)
 def calc_dcf(body: DCFRequest, user: Viewer) -> DCFResponse:
     """Value one company by FCFF DCF. Rates are fractions (0.09 for 9%), money in units."""
     try:
-        result = _dcf(body)
+        with np.errstate(all="ignore"):  # an overflow is answered by _outputs, not logged
+            result = _dcf(body)
     except engine.EngineInputError as exc:
         raise engine.EngineInputError(_REQUEST_PATHS.get(exc.field, exc.field), exc.reason) from exc
     fields = DCFResponse.model_fields.keys() - {"years"}
     return DCFResponse(
-        years=len(body.revenue_growth), **{name: _plain(getattr(result, name)) for name in fields}
+        years=len(body.revenue_growth), **_outputs(result, fields, UNDEFINED_WHEN_ZERO)
     )
 
 
@@ -79,24 +106,23 @@ def _dcf(body: DCFRequest) -> engine.DCFResult:
     )
 
 
-@router.post("/calc/exchange", response_model=ExchangeResponse, responses=_422)
+@router.post("/calc/exchange", response_model=ExchangeResponse, responses=_INPUT)
 def calc_exchange(body: ExchangeRequest, user: Viewer) -> ExchangeResponse:
     """Offer terms at one acquirer price or along a list of prices (collars applied)."""
-    result = engine.exchange_offer(
-        structure=body.structure.value,
-        acquirer_price=body.acquirer_price,
-        target_unaffected_price=body.target_unaffected_price,
-        target_diluted_shares=body.target_diluted_shares,
-        acquirer_diluted_shares=body.acquirer_diluted_shares,
-        exchange_ratio=body.exchange_ratio,
-        value_per_share=body.value_per_share,
-        cash_per_share=body.cash_per_share,
-        collar_lower=body.collar.lower if body.collar else None,
-        collar_upper=body.collar.upper if body.collar else None,
-    )
-    return ExchangeResponse(
-        **{name: _plain(getattr(result, name)) for name in ExchangeResponse.model_fields}
-    )
+    with np.errstate(all="ignore"):  # an overflow is answered by _outputs, not logged
+        result = engine.exchange_offer(
+            structure=body.structure.value,
+            acquirer_price=body.acquirer_price,
+            target_unaffected_price=body.target_unaffected_price,
+            target_diluted_shares=body.target_diluted_shares,
+            acquirer_diluted_shares=body.acquirer_diluted_shares,
+            exchange_ratio=body.exchange_ratio,
+            value_per_share=body.value_per_share,
+            cash_per_share=body.cash_per_share,
+            collar_lower=body.collar.lower if body.collar else None,
+            collar_upper=body.collar.upper if body.collar else None,
+        )
+    return ExchangeResponse(**_outputs(result, ExchangeResponse.model_fields))
 
 
 def _run_out(run: ValuationRun, version_number: int) -> ValuationRunOut:
@@ -123,7 +149,7 @@ def _version(session: SessionDep, slug: str, user: Principal) -> AssumptionSet:
     "/deals/{slug}/valuation",
     response_model=ValuationRunOut,
     tags=["valuations"],
-    responses={404: {"description": "No such deal, or no run of its current version yet"}},
+    responses=errors({404: "No such deal, or no run of its current version yet", 422: INVALID}),
 )
 def latest_valuation(slug: str, session: SessionDep, user: Viewer) -> ValuationRunOut:
     """The latest stored run of the deal's current assumption version by this engine."""
@@ -143,10 +169,13 @@ def latest_valuation(slug: str, session: SessionDep, user: Viewer) -> ValuationR
     response_model=ValuationRunOut,
     status_code=status.HTTP_201_CREATED,
     tags=["valuations"],
-    responses={404: {"description": "No such deal"}, **_422},
+    responses=errors({404: "No such deal", 413: TOO_LARGE, 422: INVALID}),
 )
 def value_deal(
-    slug: str, session: SessionDep, user: Analyst, seed: int | None = None
+    slug: str,
+    session: SessionDep,
+    user: Analyst,
+    seed: Annotated[int | None, Query(ge=0, lt=2**63, description="Monte Carlo seed")] = None,
 ) -> ValuationRunOut:
     """Value the deal's current assumption version now and store the run."""
     version = _version(session, slug, user)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationInfo,
     field_validator,
 )
 
 from app.assumptions.schemas import PriceBand, Rate, Structure, WideRate, needed_by_structure
+from app.types import UtcDatetime
 
 RateOrYears = Rate | list[Rate]
 WideRateOrYears = WideRate | list[WideRate]
@@ -21,7 +22,9 @@ Number = float | list[float]
 
 
 class CalcModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    """Strict: a JSON number where the schema says number (`true` is not 1, `"0.1"` not 0.1)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class GordonTerminal(CalcModel):
@@ -62,6 +65,13 @@ class DCFRequest(CalcModel):
         return value
 
 
+Ratio = Annotated[float | None, Field(description="null when undefined (a zero denominator)")]
+UNDEFINED_WHEN_ZERO = frozenset(
+    {"tv_share_of_ev", "implied_exit_multiple", "implied_terminal_growth"}
+)
+"""Ratios that have no value when their denominator (EV, EBITDA, FCFF) is zero."""
+
+
 class DCFResponse(BaseModel):
     years: int
     revenue: list[float]
@@ -75,15 +85,15 @@ class DCFResponse(BaseModel):
     enterprise_value: float
     equity_value: float
     value_per_share: float
-    tv_share_of_ev: float
-    implied_exit_multiple: float
-    implied_terminal_growth: float
+    tv_share_of_ev: Ratio
+    implied_exit_multiple: Ratio
+    implied_terminal_growth: Ratio
 
 
 class ExchangeRequest(CalcModel):
     """An offer's terms at one acquirer price or along a path of prices."""
 
-    structure: Structure
+    structure: Annotated[Structure, Strict(False)]  # its JSON string, not an enum instance
     exchange_ratio: Annotated[float, Field(gt=0)] | None = Field(None, validate_default=True)
     value_per_share: Annotated[float, Field(gt=0)] | None = Field(None, validate_default=True)
     cash_per_share: Annotated[float, Field(ge=0)] = 0.0
@@ -116,5 +126,5 @@ class ValuationRunOut(BaseModel):
     engine_version: str
     seed: int
     duration_s: float
-    created_at: datetime
+    created_at: UtcDatetime
     results: dict[str, Any]

@@ -1,16 +1,17 @@
 """JSON routes for uploading assumptions: preview (with a signed token), then confirm."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.assumptions.upload import read_capped
 from app.auth.access import Analyst
 from app.db import SessionDep
 from app.deals.service import get_deal
+from app.types import UtcDatetime, refuse_nul
+from app.web.api_errors import TOO_LARGE, UNREADABLE, errors
 from app.workspace import uploads
 
 router = APIRouter(prefix="/api/v1/deals", tags=["assumptions"])
@@ -37,23 +38,25 @@ class ConfirmIn(BaseModel):
     token: str
     note: str = Field("", max_length=2000)
 
+    _storable = field_validator("note")(refuse_nul)
+
 
 class ConfirmedVersion(BaseModel):
     id: int
     version: int
     content_hash: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
-_ERRORS = {
-    404: {"description": "No such deal"},
-    409: {"description": "A newer version was saved since the preview"},
-    413: {"description": "The file is larger than the limit"},
-    422: {
-        "description": "Every problem with its place (JSON path, CSV line, or sheet and cell) "
-        "and reason"
-    },
-}
+_ERRORS = errors(
+    {
+        400: UNREADABLE,
+        404: "No such deal",
+        409: "A newer version was saved since the preview",
+        413: TOO_LARGE,
+        422: "Every problem with its place (JSON path, CSV line, or sheet and cell) and reason",
+    }
+)
 
 
 def limit(request: Request) -> int:

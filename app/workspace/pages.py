@@ -22,6 +22,7 @@ from app.auth.access import Analyst, Viewer
 from app.db import SessionDep
 from app.deals import service as deals
 from app.errors import ConflictError, UnprocessableError
+from app.types import RowNumber
 from app.valuation.charts import charts
 from app.web.csrf import CsrfDep
 from app.web.templating import is_htmx, templates
@@ -245,7 +246,7 @@ def version_history(slug: str, request: Request, session: SessionDep, user: View
 
 @router.post("/deals/{slug}/versions/{number}/revert", dependencies=[CsrfDep])
 async def revert(
-    slug: str, number: int, request: Request, session: SessionDep, user: Analyst
+    slug: str, number: RowNumber, request: Request, session: SessionDep, user: Analyst
 ) -> Response:
     """A new version copying an old one: history only grows, nothing is overwritten."""
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -255,7 +256,7 @@ async def revert(
 
 @router.get("/deals/{slug}/versions/compare", response_class=HTMLResponse)
 def compare_versions(
-    slug: str, a: int, b: int, request: Request, session: SessionDep, user: Viewer
+    slug: str, a: RowNumber, b: RowNumber, request: Request, session: SessionDep, user: Viewer
 ) -> HTMLResponse:
     """Field-by-field differences of two versions, and a waterfall of what each one did to
     the values: the inputs change one at a time, in the order listed, so the steps add up."""
