@@ -137,20 +137,8 @@ def test_draws_do_not_depend_on_the_order_of_the_distributions() -> None:
 
 def test_grid_worked_example() -> None:
     """docs/methodology.md §7: the §1 company on WACC {9%, 10%} x g {2%, 3%}."""
-    company = DCFInputs(
-        base_revenue=100.0,
-        revenue_growth=[0.10] * 3,
-        ebit_margin=0.20,
-        da_pct_revenue=0.05,
-        capex_pct_revenue=0.05,
-        nwc_pct_revenue=0.10,
-        tax_rate=0.25,
-        wacc=0.10,
-        diluted_shares=10.0,
-        terminal_growth=0.02,
-        cash=20.0,
-        debt=50.0,
-    )
+    from tests.engine.test_dcf import EXAMPLE as company
+
     grid = dcf_grid(company, wacc=[0.09, 0.10], terminal_growth=[0.02, 0.03])
     expected = [[22.4080945567, 26.1665965267], [19.1931818182, 21.9610389610]]
     np.testing.assert_allclose(grid.value_per_share, expected, rtol=1e-9)
