@@ -106,8 +106,8 @@ def mutated(base: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
                     parent.insert(last, value)
                 else:
                     parent[last] = value
-            except (KeyError, IndexError, TypeError):
-                continue  # an earlier edit removed or replaced this path
+            except (KeyError, IndexError, TypeError, AttributeError):
+                continue  # an earlier edit removed or replaced this path (a list by a number)
         return body
 
     edit = st.tuples(
