@@ -22,11 +22,19 @@ def as_array(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
 
 def finite(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
     """The input as a float array; NaN or infinity is refused with the field's name."""
+    return _finite_span(name, value, dtype)[0]
+
+
+def _finite_span(
+    name: str, value: ArrayLike, dtype: type = np.float64
+) -> tuple[Array, float, float]:
+    """The finite check and the input's span from the same two reductions, which the range
+    checks reuse (large inputs are checked in blocks, and each pass over a block costs)."""
     array = as_array(name, value, dtype)
     low, high = _span(array)
     if not (np.isfinite(low) and np.isfinite(high)):
         raise EngineInputError(name, "contains NaN or infinity")
-    return array
+    return array, low, high
 
 
 def _span(array: Array) -> tuple[float, float]:
@@ -62,8 +70,7 @@ def rate(
     ...
     app.engine.errors.EngineInputError: tax_rate: 25 looks like a percent; enter rates as ...
     """
-    array = finite(name, value)
-    smallest, largest = _span(array)
+    array, smallest, largest = _finite_span(name, value)
     if max(-smallest, largest) <= percent_above and low <= smallest and largest <= high:
         return array  # the usual case, decided from two reductions
     too_big = np.abs(array) > percent_above
@@ -81,8 +88,7 @@ def rate(
 
 
 def positive(name: str, value: ArrayLike, *, allow_zero: bool = False) -> Array:
-    array = finite(name, value)
-    smallest, _ = _span(array)
+    array, smallest, _ = _finite_span(name, value)
     if smallest > 0 or (allow_zero and smallest == 0):
         return array
     bad = array < 0 if allow_zero else array <= 0
