@@ -27,6 +27,16 @@ def csp_nonce(context: Any) -> str:
 templates.env.globals["csp_nonce"] = csp_nonce
 
 
+def is_web_link(url: object) -> bool:
+    """Only http(s) addresses become links. Forms and the API accept nothing else already;
+    this keeps a javascript: or data: address written to the database some other way (a
+    restore, a script) from ever becoming a clickable link."""
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+
+
+templates.env.tests["web_link"] = is_web_link
+
+
 def is_htmx(request: Request) -> bool:
     """HTMX routes branch on this header only (never on HX-Trigger or the target)."""
     return request.headers.get("HX-Request") == "true"

@@ -4,8 +4,10 @@ import html
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.deals.models import DealSource
 from tests.deals.test_api import NEW_DEAL
 
 
@@ -63,3 +65,16 @@ def test_a_deal_without_assumptions_has_a_page_too(client: TestClient) -> None:
     assert "No assumptions saved for this deal yet." in text
     assert "30.0%" in text and "$1.5B" in text
     assert 'id="valuation"' not in response.text
+
+
+def test_a_source_address_that_is_not_http_is_shown_not_linked(
+    client: TestClient, seeded: Session
+) -> None:
+    """Forms and the API take only http(s) addresses; one written another way stays text."""
+    source = seeded.scalars(select(DealSource).order_by(DealSource.id)).first()
+    source.url = "javascript:alert(1)"
+    seeded.commit()
+    page = client.get("/deals/coreweave-core-scientific").text
+    assert 'href="javascript:' not in page
+    assert "(javascript:alert(1))" in html.unescape(page)
+    assert page.count('rel="noopener noreferrer"') >= 1  # the other sources are still links
