@@ -7,6 +7,9 @@ traffic once it can really serve it (and is taken out while the database is away
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
@@ -18,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.migrate import alembic_config
 
 router = APIRouter(tags=["health"], include_in_schema=False)
+
+READY_TIMEOUT_S = 2.0
+"""How long /readyz waits for the database: a probe must answer even when the database hangs."""
 
 
 @router.get("/healthz")
@@ -42,13 +48,31 @@ def _check(factory: sessionmaker[Session]) -> dict[str, str]:
     return {"database": "ok", "migrations": "head"}
 
 
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # read, so a check nobody waited for logs no "never retrieved"
+
+
+def _pending_check(request: Request) -> asyncio.Task[dict[str, str]]:
+    """The check in flight, or a new one: while the database hangs, probes share one check
+    (one blocked thread per worker at most) instead of piling up threads."""
+    state = request.app.state
+    task: asyncio.Task[dict[str, str]] | None = getattr(state, "ready_check", None)
+    if task is None or task.done():
+        task = asyncio.ensure_future(run_in_threadpool(_check, state.session_factory))
+        task.add_done_callback(_retrieve)
+        state.ready_check = task
+    return task
+
+
 @router.get("/readyz", responses={503: {"description": "Not ready: the reason is in the body"}})
 async def readyz(request: Request) -> JSONResponse:
-    """The database answers and its schema is at the migrations' head."""
+    """The database answers (within READY_TIMEOUT_S) and its schema is at the migrations' head."""
     try:
-        checks = await run_in_threadpool(_check, request.app.state.session_factory)
+        checks = await asyncio.wait_for(asyncio.shield(_pending_check(request)), READY_TIMEOUT_S)
     except Exception as exc:
-        reason = type(exc).__name__
+        timed_out = isinstance(exc, TimeoutError)
+        reason = f"no answer within {READY_TIMEOUT_S:g} s" if timed_out else type(exc).__name__
         return JSONResponse({"status": "unavailable", "database": reason}, status_code=503)
     ready = checks["migrations"] == "head"
     return JSONResponse(

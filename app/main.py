@@ -56,6 +56,9 @@ def _error_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     if _wants_json(request):
+        reference = getattr(request.state, "request_id", None)
+        if status >= 500 and reference:  # what a client quotes when it reports the failure
+            message += f" Reference: {reference}."
         detail = [{"loc": [field] if field else [], "msg": message, "type": "domain_error"}]
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     template = "errors/404.html" if status == 404 else "errors/error.html"
@@ -234,7 +237,8 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.log_requests:
         configure_logging(settings.log_level)
-        app.add_middleware(RequestLogMiddleware)  # outermost: it times and logs everything
+    # Outermost: it gives every request its id, and times and logs everything (if asked to).
+    app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router)
     app.include_router(auth_pages.router)
