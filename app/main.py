@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from app.admin import pages as admin_pages
@@ -194,6 +195,12 @@ def create_app(
         response = _error_response(request, 503, message, None)
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        """The client hung up before its request was all sent: nothing was read, so nothing
+        was done; not a bug (the request's log line says 499, disconnected)."""
+        return Response("The request was not complete.", status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

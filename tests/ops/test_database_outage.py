@@ -14,40 +14,34 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import (
-    SLUG,
-    api_token,
-    call,
-    gunicorn,
-    login_headers,
-    multipart,
-    throwaway_cluster,
-    wait_until,
-)
+from tests.ops import harness as ops
 
 pytestmark = pytest.mark.postgres
-API = f"/api/v1/deals/{SLUG}"
+API = f"/api/v1/deals/{ops.SLUG}"
 
 
 def _save_version(base: str, auth: dict[str, str], ratio: float) -> int:
     """Preview and confirm an upload through the API; the confirm's status."""
-    template = call(base, "GET", f"/deals/{SLUG}/assumptions.json", headers=auth["page"])
+    template = ops.call(base, "GET", f"/deals/{ops.SLUG}/assumptions.json", headers=auth["page"])
     doc = json.loads(template.body)
     doc["deal_terms"]["exchange_ratio"] = ratio
-    body, kind = multipart("assumptions.json", json.dumps(doc).encode())
+    body, kind = ops.multipart("assumptions.json", json.dumps(doc).encode())
     api = {"Authorization": auth["token"]}
-    preview = call(base, "POST", f"{API}/assumptions", body, {**api, "Content-Type": kind})
+    preview = ops.call(base, "POST", f"{API}/assumptions", body, {**api, "Content-Type": kind})
     assert preview.status == 200, preview.text
     confirm = json.dumps({"token": preview.json()["token"]}).encode()
     headers = {**api, "Content-Type": "application/json"}
-    return call(base, "POST", f"{API}/assumptions/confirm", confirm, headers).status
+    return ops.call(base, "POST", f"{API}/assumptions/confirm", confirm, headers).status
 
 
 def test_database_outage_is_a_503_with_reference_then_recovers(tmp_path: Path) -> None:
-    with throwaway_cluster() as cluster, gunicorn(cluster.url(), tmp_path, workers=2) as server:
+    with (
+        ops.throwaway_cluster() as cluster,
+        ops.gunicorn(cluster.url(), tmp_path, workers=2) as server,
+    ):
         base = server.base
-        page = login_headers(base)
-        auth = {"page": page, "token": f"Bearer {api_token(cluster.url())}"}
+        page = ops.login_headers(base)
+        auth = {"page": page, "token": f"Bearer {ops.api_token(cluster.url())}"}
         api = {"Authorization": auth["token"]}
         assert _save_version(base, auth, 0.125) == 201
         workers = server.workers()
@@ -56,7 +50,9 @@ def test_database_outage_is_a_503_with_reference_then_recovers(tmp_path: Path) -
         # Several of each, so both workers (each with its own pool) meet the outage.
         for n in range(4):
             reference = f"outage-page-{n}"
-            reply = call(base, "GET", f"/deals/{SLUG}", headers={**page, "X-Request-ID": reference})
+            reply = ops.call(
+                base, "GET", f"/deals/{ops.SLUG}", headers={**page, "X-Request-ID": reference}
+            )
             assert reply.status == 503 and reply.headers["retry-after"] == "5"
             assert reply.headers["x-request-id"] == reference
             assert "Dealbook is briefly unavailable" in reply.text
@@ -64,28 +60,32 @@ def test_database_outage_is_a_503_with_reference_then_recovers(tmp_path: Path) -
             assert re.search(rf'<code id="request-id">{reference}</code>', reply.text)
             assert "Traceback" not in reply.text and "psycopg" not in reply.text
 
-            reply = call(base, "GET", API, headers={**api, "X-Request-ID": f"outage-api-{n}"})
+            reply = ops.call(base, "GET", API, headers={**api, "X-Request-ID": f"outage-api-{n}"})
             assert reply.status == 503 and reply.headers["x-request-id"] == f"outage-api-{n}"
             (problem,) = reply.json()["detail"]
             assert "nothing was lost" in problem["msg"]
             assert problem["msg"].endswith(f"Reference: outage-api-{n}.")
 
-            body, kind = multipart("assumptions.json", b"{}")
-            write = call(base, "POST", f"{API}/assumptions", body, {**api, "Content-Type": kind})
+            body, kind = ops.multipart("assumptions.json", b"{}")
+            write = ops.call(
+                base, "POST", f"{API}/assumptions", body, {**api, "Content-Type": kind}
+            )
             assert write.status == 503
 
-            assert call(base, "GET", "/healthz").status == 200
-            ready = call(base, "GET", "/readyz")
+            assert ops.call(base, "GET", "/healthz").status == 200
+            ready = ops.call(base, "GET", "/readyz")
             assert ready.status == 503 and ready.json()["status"] == "unavailable"
             assert ready.json()["database"] == "OperationalError"
 
         cluster.start()
-        wait_until(lambda: call(base, "GET", "/readyz").status == 200, 20, "/readyz after restart")
+        ops.wait_until(
+            lambda: ops.call(base, "GET", "/readyz").status == 200, 20, "/readyz after restart"
+        )
         for _ in range(4):  # both workers' pools reconnect by themselves (pre-ping)
-            assert call(base, "GET", f"/deals/{SLUG}", headers=page).status == 200
-            assert call(base, "GET", API, headers=api).status == 200
+            assert ops.call(base, "GET", f"/deals/{ops.SLUG}", headers=page).status == 200
+            assert ops.call(base, "GET", API, headers=api).status == 200
         assert _save_version(base, auth, 0.126) == 201
-        versions = call(base, "GET", f"{API}/assumptions", headers=api).json()
+        versions = ops.call(base, "GET", f"{API}/assumptions", headers=api).json()
         assert [v["version"] for v in versions] == [3, 2, 1]
         assert server.workers() == workers  # recovered without a restart
         log = server.log_lines()

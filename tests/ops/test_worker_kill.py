@@ -25,25 +25,16 @@ from app.db import make_engine, make_session_factory
 from app.deals.models import Deal
 from app.server import logged_in
 from app.valuation.models import ValuationRun
-from tests.ops.conftest import (
-    SLUG,
-    Gunicorn,
-    api_token,
-    call,
-    gunicorn,
-    multipart,
-    scratch_database,
-    wait_until,
-)
+from tests.ops import harness as ops
 
 pytestmark = pytest.mark.postgres
-API = f"/api/v1/deals/{SLUG}"
+API = f"/api/v1/deals/{ops.SLUG}"
 
 
 class Load:
     """Writer and reader threads; every outcome kept with when its request started."""
 
-    def __init__(self, server: Gunicorn, token: str, template: dict) -> None:
+    def __init__(self, server: ops.Gunicorn, token: str, template: dict) -> None:
         self.server, self.template = server, template
         self.auth = {"Authorization": f"Bearer {token}"}
         self.outcomes: list[tuple[float, str, int | str]] = []  # (started, what, status)
@@ -58,7 +49,7 @@ class Load:
     def _request(self, what: str, method: str, path: str, body=None, headers=None):
         started = time.monotonic()
         try:
-            reply = call(self.server.base, method, path, body, {**self.auth, **(headers or {})})
+            reply = ops.call(self.server.base, method, path, body, {**self.auth, **(headers or {})})
         except OSError as exc:  # the connection died with its worker
             self._record(started, what, type(exc).__name__)
             return None
@@ -69,7 +60,7 @@ class Load:
         while not self.stop.is_set():
             doc = json.loads(json.dumps(self.template))
             doc["deal_terms"]["exchange_ratio"] = 0.12 + next(self.ratios) * 1e-4
-            body, kind = multipart("assumptions.json", json.dumps(doc).encode())
+            body, kind = ops.multipart("assumptions.json", json.dumps(doc).encode())
             preview = self._request(
                 "preview", "POST", f"{API}/assumptions", body, {"Content-Type": kind}
             )
@@ -99,7 +90,7 @@ def _check_whole(database_url: str) -> tuple[int, int]:
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            deal = session.scalars(select(Deal).where(Deal.slug == SLUG)).one()
+            deal = session.scalars(select(Deal).where(Deal.slug == ops.SLUG)).one()
             versions = session.scalars(
                 select(AssumptionSet)
                 .where(AssumptionSet.deal_id == deal.id)
@@ -125,26 +116,28 @@ def _check_whole(database_url: str) -> tuple[int, int]:
 
 
 def test_killing_a_worker_mid_request_loses_nothing_and_others_succeed(tmp_path: Path) -> None:
-    with scratch_database("kill") as url, gunicorn(url, tmp_path, workers=2) as server:
+    with ops.scratch_database("kill") as url, ops.gunicorn(url, tmp_path, workers=2) as server:
         opener, _ = logged_in(server.base, "analyst")
-        template = json.loads(opener.open(f"{server.base}/deals/{SLUG}/assumptions.json").read())
-        load = Load(server, api_token(url), template)
+        template = json.loads(
+            opener.open(f"{server.base}/deals/{ops.SLUG}/assumptions.json").read()
+        )
+        load = Load(server, ops.api_token(url), template)
         threads = [threading.Thread(target=load.writer) for _ in range(3)]
         threads += [threading.Thread(target=load.reader) for _ in range(2)]
         for thread in threads:
             thread.start()
         try:
-            wait_until(lambda: load.count("confirm", 201) >= 3, 30, "three saved versions")
+            ops.wait_until(lambda: load.count("confirm", 201) >= 3, 30, "three saved versions")
             before_kill = server.workers()
             victim = min(before_kill)
             os.kill(victim, signal.SIGKILL)
             killed_at = time.monotonic()
-            wait_until(
+            ops.wait_until(
                 lambda: victim not in server.workers() and len(server.workers()) == 2,
                 20,
-                "gunicorn to replace the killed worker",
+                "ops.gunicorn to replace the killed worker",
             )
-            wait_until(
+            ops.wait_until(
                 lambda: (
                     load.count("confirm", 201, after=killed_at + 0.5) >= 3
                     and load.count("deal", 200, after=killed_at + 0.5) >= 5
