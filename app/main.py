@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
+from starlette.types import ASGIApp
 
 from app.admin import pages as admin_pages
 from app.assumptions import api as assumptions_api
@@ -241,11 +242,19 @@ def create_app(
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
     if settings.log_requests:
         configure_logging(settings.log_level)
-    # Outermost: it gives every request its id, and times and logs everything (if asked to).
-    app.add_middleware(RequestLogMiddleware, log_requests=settings.log_requests)
+    build_stack = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        """Starlette answers an unhandled error (the 500 page) from its outermost layer,
+        outside every added middleware; these two wrap even that, so every response carries
+        its request id and the security headers, and is timed and logged (if asked to)."""
+        return RequestLogMiddleware(
+            SecurityHeadersMiddleware(build_stack()), log_requests=settings.log_requests
+        )
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router)
     app.include_router(auth_pages.router)
