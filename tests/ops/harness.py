@@ -200,8 +200,8 @@ class Cluster:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._ctl("-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
 
-    def stop(self) -> None:
-        self._ctl("-m", "fast", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-w", "stop")
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
@@ -222,8 +222,8 @@ def throwaway_cluster() -> Iterator[Cluster]:
             capture_output=True,
             timeout=120,
         )
-        cluster.start()
         try:
+            cluster.start()
             with psycopg.connect(
                 f"host=127.0.0.1 port={cluster.port} user=postgres dbname=postgres",
                 autocommit=True,
@@ -232,13 +232,7 @@ def throwaway_cluster() -> Iterator[Cluster]:
             yield cluster
         finally:
             if cluster.running():
-                subprocess.run(
-                    _as_postgres(
-                        _pg_bin("pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "-w", "stop"
-                    ),
-                    capture_output=True,
-                    timeout=60,
-                )
+                cluster.stop("immediate")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -301,7 +295,8 @@ def gunicorn(database_url: str, folder: Path, workers: int = 2) -> Iterator[Guni
     log = folder / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "gunicorn.conf.py"],
+            # No control socket: by default every gunicorn on the machine shares one path.
+            [str(GUNICORN), "-c", "gunicorn.conf.py", "--no-control-socket"],
             cwd=ROOT,
             env=env,
             stdout=out,
