@@ -14,7 +14,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
+from starlette.types import ASGIApp
 
 from app.admin import pages as admin_pages
 from app.assumptions import api as assumptions_api
@@ -56,6 +58,9 @@ def _error_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     if _wants_json(request):
+        reference = getattr(request.state, "request_id", None)
+        if status >= 500 and reference:  # what a client quotes when it reports the failure
+            message += f" Reference: {reference}."
         detail = [{"loc": [field] if field else [], "msg": message, "type": "domain_error"}]
         return JSONResponse({"detail": detail}, status_code=status, headers=headers)
     template = "errors/404.html" if status == 404 else "errors/error.html"
@@ -192,6 +197,12 @@ def create_app(
         response.headers["Retry-After"] = "5"
         return response
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        """The client hung up before its request was all sent: nothing was read, so nothing
+        was done; not a bug (the request's log line says 499, disconnected)."""
+        return Response("The request was not complete.", status_code=400)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         """A bug: logged with its traceback and request id; the person sees the id only."""
@@ -231,10 +242,19 @@ def create_app(
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
     if settings.log_requests:
         configure_logging(settings.log_level)
-        app.add_middleware(RequestLogMiddleware)  # outermost: it times and logs everything
+    build_stack = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        """Starlette answers an unhandled error (the 500 page) from its outermost layer,
+        outside every added middleware; these two wrap even that, so every response carries
+        its request id and the security headers, and is timed and logged (if asked to)."""
+        return RequestLogMiddleware(
+            SecurityHeadersMiddleware(build_stack()), log_requests=settings.log_requests
+        )
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health_router)
     app.include_router(auth_pages.router)

@@ -6,14 +6,16 @@ Without a PostgreSQL server the PostgreSQL leg is skipped loudly, except under C
 it fails.
 """
 
+import asyncio
 import os
+import traceback
 from collections.abc import Iterator
 from datetime import timedelta
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,11 +74,45 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     return fresh_postgres_database(postgres_url())
 
 
+SQL_ON_EVENT_LOOP: list[str] = []
+"""Statements run on an event loop's thread during the current test (see `_no_sql_on_loop`)."""
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def watch_event_loop(db_engine: Engine) -> None:
+    """Record every statement run on an event loop's thread: a blocking database call there
+    stalls every request of that worker (even /healthz), so routes must run it in a thread."""
+
+    @event.listens_for(db_engine, "before_cursor_execute")
+    def _check(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if _on_event_loop():
+            ours = [f for f in traceback.extract_stack() if f"{os.sep}app{os.sep}" in f.filename]
+            where = "".join(traceback.format_list(ours[-4:]))
+            SQL_ON_EVENT_LOOP.append(f"{statement.splitlines()[0][:120]}\n{where}")
+
+
+@pytest.fixture(autouse=True)
+def _no_sql_on_loop() -> Iterator[None]:
+    """Every test fails if a route did database work on the event loop (see above)."""
+    SQL_ON_EVENT_LOOP.clear()
+    yield
+    found, SQL_ON_EVENT_LOOP[:] = list(SQL_ON_EVENT_LOOP), []
+    assert not found, "SQL ran on the event loop thread:\n" + "\n".join(found[:3])
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """A database at the head of the real migration history."""
     upgrade(database_url)
     db_engine = make_engine(database_url)
+    watch_event_loop(db_engine)
     yield db_engine
     db_engine.dispose()
 

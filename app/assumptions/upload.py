@@ -37,10 +37,13 @@ class UploadError(Exception):
         self.status = status
 
 
-async def read_capped(file: UploadFile, limit: int) -> bytes:
-    """The file's bytes, refusing it as soon as it passes `limit` (never reading it all)."""
+def read_capped(file: UploadFile, limit: int) -> bytes:
+    """The file's bytes, refusing it as soon as it passes `limit` (never reading it all).
+
+    Synchronous: upload routes are plain `def`s run in the threadpool, and the body has
+    already been spooled (in memory or a temporary file) when they run."""
     chunks, size = [], 0
-    while chunk := await file.read(CHUNK):
+    while chunk := file.file.read(CHUNK):
         size += len(chunk)
         if size > limit:
             size_text = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit:,} bytes"

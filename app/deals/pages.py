@@ -1,10 +1,8 @@
 """HTML routes for browsing deals."""
 
-from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -23,7 +21,7 @@ from app.deals.models import ConsiderationType, Deal, DealStatus, FactBasis, Fac
 from app.deals.schemas import DealCreate
 from app.errors import ConflictError
 from app.web.csrf import CsrfDep
-from app.web.templating import is_htmx, templates
+from app.web.templating import FormValues, is_htmx, templates
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -103,8 +101,8 @@ def _done(request: Request, location: str) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+def _fields(form: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in form.items() if k != "csrf_token"}
 
 
 @router.get("/deals/new", response_class=HTMLResponse)
@@ -113,13 +111,11 @@ def new_deal_form(request: Request, user: Analyst) -> HTMLResponse:
 
 
 @router.post("/deals", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def create_deal(request: Request, session: SessionDep, user: Analyst) -> Response:
-    values = await _form(request)
+def create_deal(request: Request, session: SessionDep, user: Analyst, form: FormValues) -> Response:
+    values = _fields(form)
     try:
         data = DealCreate.model_validate(form_to_data(values))
-        deal = await run_in_threadpool(
-            partial(service.create_deal, session, data, creator=user, actor=user.actor)
-        )
+        deal = service.create_deal(session, data, creator=user, actor=user.actor)
     except ValidationError as exc:
         return _form_page(request, values, error_messages(exc), status_code=422)
     except ConflictError as exc:
@@ -135,17 +131,15 @@ def edit_deal_form(slug: str, request: Request, session: SessionDep, user: Analy
 
 
 @router.post("/deals/{slug}/edit", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def update_deal(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
+def update_deal(
+    slug: str, request: Request, session: SessionDep, user: Analyst, form: FormValues
+) -> Response:
     deal = service.get_deal(session, slug, viewer=user)
-    values = await _form(request)
+    values = _fields(form)
     try:
         data = DealCreate.model_validate(form_to_data(values))
         revision = int(values.get("revision", "0"))
-        deal = await run_in_threadpool(
-            partial(
-                service.update_deal, session, slug, data, revision, viewer=user, actor=user.actor
-            )
-        )
+        deal = service.update_deal(session, slug, data, revision, viewer=user, actor=user.actor)
     except ValidationError as exc:
         errors = error_messages(exc)
         return _form_page(request, values, errors, deal=deal, status_code=422)
@@ -156,11 +150,10 @@ async def update_deal(slug: str, request: Request, session: SessionDep, user: An
 
 
 @router.post("/deals/{slug}/delete", dependencies=[CsrfDep])
-async def delete_deal(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
+def delete_deal(
+    slug: str, request: Request, session: SessionDep, user: Analyst, form: FormValues
+) -> Response:
     """Soft delete: the deal leaves the list; its versions and valuation runs are kept."""
-    values = await _form(request)
-    revision = int(values["revision"]) if values.get("revision", "").isdigit() else None
-    await run_in_threadpool(
-        partial(service.delete_deal, session, slug, revision, viewer=user, actor=user.actor)
-    )
+    revision = int(form["revision"]) if form.get("revision", "").isdigit() else None
+    service.delete_deal(session, slug, revision, viewer=user, actor=user.actor)
     return _done(request, "/")

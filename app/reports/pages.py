@@ -6,10 +6,7 @@ the OpenAPI document, which would otherwise offer them to token clients that get
 
 from __future__ import annotations
 
-from functools import partial
-
 from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from app.auth.access import Analyst
@@ -42,7 +39,7 @@ def download(body: bytes, media_type: str, filename: str, token: str | None) -> 
     return response
 
 
-async def _pdf(
+def _pdf(
     session: SessionDep,
     user: Principal,
     slug: str,
@@ -50,15 +47,16 @@ async def _pdf(
     paper: str,
     token: str | None,
 ) -> Response:
+    # Layout takes a second or two: these routes are plain `def`s, so FastAPI runs them in its
+    # threadpool and other requests keep flowing.
     source = report_source(session, slug, number, viewer=user)
-    # Layout takes a second or two: off the event loop, so other requests keep flowing.
-    body = await run_in_threadpool(pdf.render, source, paper)
+    body = pdf.render(source, paper)
     filename = f"{slug}-valuation-v{source.version.version}-{paper}.pdf"
     return download(body, "application/pdf", filename, token)
 
 
 @router.get("/deals/{slug}/report.pdf", response_class=Response)
-async def current_report(
+def current_report(
     slug: str,
     session: SessionDep,
     user: Analyst,
@@ -66,11 +64,11 @@ async def current_report(
     download_token: str | None = Token,
 ) -> Response:
     """The board-ready valuation report of the current assumption version."""
-    return await _pdf(session, user, slug, None, paper, download_token)
+    return _pdf(session, user, slug, None, paper, download_token)
 
 
 @router.get("/deals/{slug}/versions/{number}/report.pdf", response_class=Response)
-async def version_report(
+def version_report(
     slug: str,
     number: RowNumber,
     session: SessionDep,
@@ -79,29 +77,27 @@ async def version_report(
     download_token: str | None = Token,
 ) -> Response:
     """The valuation report of one saved version (reproducible: same run, same numbers)."""
-    return await _pdf(session, user, slug, number, paper, download_token)
+    return _pdf(session, user, slug, number, paper, download_token)
 
 
-async def _xlsx(
+def _xlsx(
     session: SessionDep, user: Principal, slug: str, number: int | None, token: str | None
 ) -> Response:
-    # Building (and perhaps first valuing) the version blocks: a worker thread does it.
-    body, name = await run_in_threadpool(
-        partial(workbook.download, session, slug, number, viewer=user)
-    )
+    # Building (and perhaps first valuing) the version blocks: the threadpool runs it.
+    body, name = workbook.download(session, slug, number, viewer=user)
     return download(body, workbook.MEDIA_TYPE, name, token)
 
 
 @router.get("/deals/{slug}/model.xlsx", response_class=Response)
-async def model_xlsx(
+def model_xlsx(
     slug: str, session: SessionDep, user: Analyst, download_token: str | None = Token
 ) -> Response:
     """The current version's Excel model: live formulas on the inputs, results as values."""
-    return await _xlsx(session, user, slug, None, download_token)
+    return _xlsx(session, user, slug, None, download_token)
 
 
 @router.get("/deals/{slug}/versions/{number}/model.xlsx", response_class=Response)
-async def version_model_xlsx(
+def version_model_xlsx(
     slug: str,
     number: RowNumber,
     session: SessionDep,
@@ -109,4 +105,4 @@ async def version_model_xlsx(
     download_token: str | None = Token,
 ) -> Response:
     """One saved version's Excel model."""
-    return await _xlsx(session, user, slug, number, download_token)
+    return _xlsx(session, user, slug, number, download_token)

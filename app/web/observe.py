@@ -49,8 +49,9 @@ def add_engine_time(seconds: float) -> None:
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, log_requests: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,30 +64,48 @@ class RequestLogMiddleware:
         bucket: list[float] = []
         token = engine_seconds.set(bucket)
         started = time.perf_counter()
-        status = 500
+        seen = {"status": 500, "done": False, "disconnected": False}
+
+        async def receive_watching() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and not seen["done"]:
+                seen["disconnected"] = True  # gone before its answer: nobody saw the status
+            return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                seen["status"] = message["status"]
                 message.setdefault("headers", []).append((REQUEST_ID.encode(), request_id.encode()))
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                seen["done"] = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_watching, send_with_id)
         finally:
             engine_seconds.reset(token)
-            principal = state.get("principal")
-            route = scope.get("route")
-            fields: dict[str, Any] = {
-                "request_id": request_id,
-                "method": scope["method"],
-                "path": scope["path"],
-                "route": getattr(route, "path", None),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "engine_ms": round(sum(bucket) * 1000, 2),
-                "user": getattr(principal, "username", None),
-                "client": (scope.get("client") or ("", 0))[0],
-            }
-            log.info("request", **fields)
+            if self.log_requests:
+                _log(scope, request_id, seen, time.perf_counter() - started, sum(bucket))
+
+
+def _log(
+    scope: Scope, request_id: str, seen: dict[str, Any], seconds: float, engine: float
+) -> None:
+    """The request's one line. A client that hung up before its answer is logged with
+    nginx's 499 (client closed request), not with the status nobody received."""
+    principal = scope["state"].get("principal")
+    route = scope.get("route")
+    fields: dict[str, Any] = {
+        "request_id": request_id,
+        "method": scope["method"],
+        "path": scope["path"],
+        "route": getattr(route, "path", None),
+        "status": 499 if seen["disconnected"] else seen["status"],
+        "duration_ms": round(seconds * 1000, 2),
+        "engine_ms": round(engine * 1000, 2),
+        "user": getattr(principal, "username", None),
+        "client": (scope.get("client") or ("", 0))[0],
+    }
+    if seen["disconnected"]:
+        fields["disconnected"] = True
+    log.info("request", **fields)

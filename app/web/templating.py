@@ -1,9 +1,9 @@
 """The one Jinja environment, used by pages, HTMX fragments and (later) the PDF."""
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
@@ -40,3 +40,13 @@ templates.env.tests["web_link"] = is_web_link
 def is_htmx(request: Request) -> bool:
     """HTMX routes branch on this header only (never on HX-Trigger or the target)."""
     return request.headers.get("HX-Request") == "true"
+
+
+async def form_values(request: Request) -> dict[str, str]:
+    """The submitted form's fields as text. Awaiting the body is the only part of a form
+    route that belongs on the event loop; as a dependency it lets the route be a plain `def`,
+    which FastAPI runs in its threadpool, so a slow database never stalls the worker."""
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+FormValues = Annotated[dict[str, str], Depends(form_values)]

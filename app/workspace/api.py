@@ -3,7 +3,6 @@
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.assumptions.upload import read_capped
@@ -64,7 +63,7 @@ def limit(request: Request) -> int:
 
 
 @router.post("/{slug}/assumptions", response_model=UploadPreview, responses=_ERRORS)
-async def preview_upload(
+def preview_upload(
     slug: str,
     request: Request,
     session: SessionDep,
@@ -73,9 +72,9 @@ async def preview_upload(
 ) -> UploadPreview:
     """Step 1: what the file (.json, .csv or .xlsx) would change (nothing is stored)."""
     deal = get_deal(session, slug, viewer=user)
-    data = await read_capped(file, limit(request))
-    result = await run_in_threadpool(
-        uploads.preview, session, deal, data, file.filename or "file", request.app.state.secret_key
+    data = read_capped(file, limit(request))
+    result = uploads.preview(
+        session, deal, data, file.filename or "file", request.app.state.secret_key
     )
     return UploadPreview(
         token=result["token"],

@@ -13,7 +13,6 @@ from typing import Any
 
 from cachetools import LRUCache
 from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.assumptions.models import AssumptionSet
@@ -25,7 +24,7 @@ from app.errors import ConflictError, UnprocessableError
 from app.types import RowNumber
 from app.valuation.charts import charts
 from app.web.csrf import CsrfDep
-from app.web.templating import is_htmx, templates
+from app.web.templating import FormValues, is_htmx, templates
 from app.workspace import editor, service, uploads
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -182,11 +181,12 @@ def valuation_section(
 
 
 @router.post("/deals/{slug}/preview", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def preview(slug: str, request: Request, session: SessionDep, user: Analyst) -> HTMLResponse:
+def preview(
+    slug: str, request: Request, session: SessionDep, user: Analyst, form: FormValues
+) -> HTMLResponse:
     """Recompute every figure from the editor's unsaved values and swap only the sections
     whose figures changed: the form says what it shows (a digest per section)."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    result = await run_in_threadpool(service.preview, session, slug, form, user)
+    result = service.preview(session, slug, form, user)
     context: dict[str, Any] = {"result": result, "errors": result.errors, "names": result.names}
     if not result.errors:
         figures = _figures(result.run, result.version, preview=result.unsaved)
@@ -205,11 +205,12 @@ async def preview(slug: str, request: Request, session: SessionDep, user: Analys
 
 
 @router.post("/deals/{slug}/versions", dependencies=[CsrfDep])
-async def save_version(slug: str, request: Request, session: SessionDep, user: Analyst) -> Response:
+def save_version(
+    slug: str, request: Request, session: SessionDep, user: Analyst, form: FormValues
+) -> Response:
     """Store the editor's values as a new immutable version and value it."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
     try:
-        outcome = await run_in_threadpool(service.save, session, slug, form, user)
+        outcome = service.save(session, slug, form, user)
     except ConflictError as exc:
         if not is_htmx(request):
             raise
@@ -245,12 +246,11 @@ def version_history(slug: str, request: Request, session: SessionDep, user: View
 
 
 @router.post("/deals/{slug}/versions/{number}/revert", dependencies=[CsrfDep])
-async def revert(
-    slug: str, number: RowNumber, request: Request, session: SessionDep, user: Analyst
+def revert(
+    slug: str, number: RowNumber, session: SessionDep, user: Analyst, form: FormValues
 ) -> Response:
     """A new version copying an old one: history only grows, nothing is overwritten."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    await run_in_threadpool(service.revert, session, slug, number, form, user)
+    service.revert(session, slug, number, form, user)
     return RedirectResponse(f"/deals/{slug}", status_code=303)
 
 
@@ -265,7 +265,7 @@ def compare_versions(
 
 
 @router.post("/deals/{slug}/upload", response_class=HTMLResponse, dependencies=[CsrfDep])
-async def upload_preview(
+def upload_preview(
     slug: str,
     request: Request,
     session: SessionDep,
@@ -276,9 +276,8 @@ async def upload_preview(
     deal = deals.get_deal(session, slug, viewer=user)
     status = 200
     try:
-        data = await read_capped(file, request.app.state.settings.max_upload_bytes)
-        context = await run_in_threadpool(
-            uploads.preview,
+        data = read_capped(file, request.app.state.settings.max_upload_bytes)
+        context = uploads.preview(
             session,
             deal,
             data,
@@ -293,14 +292,12 @@ async def upload_preview(
 
 
 @router.post("/deals/{slug}/upload/confirm", dependencies=[CsrfDep])
-async def upload_confirm(
-    slug: str, request: Request, session: SessionDep, user: Analyst
+def upload_confirm(
+    slug: str, request: Request, session: SessionDep, user: Analyst, form: FormValues
 ) -> Response:
     """Store the previewed file as a new version."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
     deal = deals.get_deal(session, slug, viewer=user)
-    await run_in_threadpool(
-        uploads.confirm,
+    uploads.confirm(
         session,
         deal,
         form.get("token", ""),
