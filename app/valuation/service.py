@@ -28,9 +28,17 @@ PERCENTILES = (5, 25, 50, 75, 95)
 
 
 def _json(value: Any) -> Any:
-    """Arrays to lists, non-finite numbers to None (JSON, and PostgreSQL's JSONB, have no NaN)."""
+    """Arrays to lists, non-finite numbers to None (JSON, and PostgreSQL's JSONB, have no NaN).
+
+    A finite array converts in one `tolist()`; only one with a NaN or an infinity is walked
+    value by value (a live preview converts thousands of numbers).
+    """
     if isinstance(value, np.ndarray):
-        return [_json(v) for v in value.tolist()] if value.ndim else _json(value.item())
+        if not value.ndim:
+            return _json(value.item())
+        if value.dtype.kind in "iub" or (value.dtype.kind == "f" and np.isfinite(value).all()):
+            return value.tolist()
+        return [_json(v) for v in value.tolist()]
     if isinstance(value, (list, tuple)):
         return [_json(v) for v in value]
     if isinstance(value, dict):
