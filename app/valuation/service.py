@@ -7,6 +7,7 @@ seed give the same numbers to the last bit, so a stored run is reused rather tha
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ def _json(value: Any) -> Any:
         return {str(k): _json(v) for k, v in value.items()}
     if isinstance(value, (np.floating, float)):
         number = float(value)
-        return number if np.isfinite(number) else None
+        return number if math.isfinite(number) else None
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.bool_):
