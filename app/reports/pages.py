@@ -11,12 +11,13 @@ from functools import partial
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app.auth.access import Analyst
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.reports import pdf, workbook
-from app.reports.service import report_source
+from app.reports.service import ReportSource, report_source
 from app.types import RowNumber
 
 router = APIRouter(tags=["reports"], include_in_schema=False)
@@ -42,6 +43,20 @@ def download(body: bytes, media_type: str, filename: str, token: str | None) -> 
     return response
 
 
+def _loaded(session: Session, slug: str, number: int | None, user: Principal) -> ReportSource:
+    """Everything the report shows, read now, and the transaction ended before the layout.
+
+    The layout takes seconds; a transaction left open through it would hold any row lock
+    the request took (the login session's once-a-minute `last_seen_at`), and under load every
+    other request of that login waited for the PDF. Reading runs in a worker thread, as
+    blocking database calls must not stall the event loop.
+    """
+    source = report_source(session, slug, number, viewer=user)
+    _ = source.run.results  # deferred: loaded here, not inside the layout
+    session.commit()
+    return source
+
+
 async def _pdf(
     session: SessionDep,
     user: Principal,
@@ -50,7 +65,7 @@ async def _pdf(
     paper: str,
     token: str | None,
 ) -> Response:
-    source = report_source(session, slug, number, viewer=user)
+    source = await run_in_threadpool(_loaded, session, slug, number, user)
     # Layout takes a second or two: off the event loop, so other requests keep flowing.
     body = await run_in_threadpool(pdf.render, source, paper)
     filename = f"{slug}-valuation-v{source.version.version}-{paper}.pdf"
