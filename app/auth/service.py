@@ -207,9 +207,22 @@ def session_user(session: Session, token: str, idle: timedelta) -> tuple[LoginSe
         return None
     if not user.is_active:
         return None
-    if now - _aware(row.last_seen_at) > timedelta(minutes=1):  # one write a minute, at most
-        row.last_seen_at = now
+    if now - _aware(row.last_seen_at) > timedelta(minutes=1) and _claim(
+        session, LoginSession, row.id
+    ):
+        row.last_seen_at = now  # one write a minute, at most
     return row, user
+
+
+def _claim(session: Session, model: type[LoginSession] | type[ApiToken], row_id: int) -> bool:
+    """Lock the row for this request's touch, unless another request holds it (then that one
+    is touching it, and this one skips: SKIP LOCKED on PostgreSQL, a no-op on SQLite).
+
+    Every request of a login may try the once-a-minute touch at the same moment; waiting
+    for another's lock until it commits stalled whole workers (the event loop among the
+    waiters), so a request never waits for it."""
+    stmt = select(model.id).where(model.id == row_id).with_for_update(skip_locked=True)
+    return session.execute(stmt).first() is not None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -268,7 +281,8 @@ def token_user(session: Session, token: str) -> tuple[ApiToken, User] | None:
     if row.revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - _aware(row.last_used_at) > timedelta(minutes=1):
+    stale = row.last_used_at is None or now - _aware(row.last_used_at) > timedelta(minutes=1)
+    if stale and _claim(session, ApiToken, row.id):
         row.last_used_at = now
     return row, user
 
