@@ -25,6 +25,7 @@ help:
 	@echo "make seed     load the reference deals into an empty database"
 	@echo "make bench    run the engine, page and PDF benchmarks (JSON lines)"
 	@echo "make serve-prod  serve with WEB_CONCURRENCY gunicorn workers (production)"
+	@echo "make loadtest wrk against 2 gunicorn workers on PostgreSQL (~8 min; LOADTEST_QUICK=1: ~1 min)"
 
 $(INSTALLED): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +80,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# wrk against gunicorn (2 workers) on PostgreSQL; LOADTEST_QUICK=1 for a smoke run. See docs/benchmarks.md.
 loadtest: setup
 	$(BIN)/python -m bench.loadtest
 

@@ -39,7 +39,7 @@ from app.web.csrf import CsrfCookieMiddleware
 from app.web.observe import RequestLogMiddleware, configure_logging
 from app.web.openapi import standard_bounds
 from app.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from app.web.templating import templates
+from app.web.templating import compile_all, templates
 from app.workspace import api as workspace_api
 from app.workspace import pages as workspace_pages
 
@@ -123,6 +123,7 @@ def create_app(
             ),
         )
         app.state.session_factory = make_session_factory(engine)
+        compile_all()
         try:
             yield
         finally:

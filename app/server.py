@@ -29,7 +29,7 @@ DEMO_PASSWORD = "correct horse battery staple"
 DEMO_USERS = {"admin": Role.ADMIN, "analyst": Role.ANALYST, "viewer": Role.VIEWER}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -58,7 +58,7 @@ def seeded_server(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> 
     prepare(database_url, users)
     settings = Settings(database_url=database_url, fast_password_hashing=True, log_requests=False)
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=_free_port(), log_level="warning"
+        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

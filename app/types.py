@@ -16,6 +16,8 @@ RowNumber = Annotated[int, Field(ge=1, lt=2**31)]
 10**20 is a 422, not an OverflowError (SQLite) or a DataError (PostgreSQL)."""
 
 NUL = "\x00"
+_PLAIN = (int, float, type(None))
+"""Values with no text in them (bool is an int): every number of a payload is checked."""
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -41,10 +43,12 @@ def has_nul(value: Any) -> bool:
     """
     if isinstance(value, str):
         return NUL in value
+    if isinstance(value, _PLAIN):  # most values are numbers: decided before the ABC check
+        return False
     if isinstance(value, Mapping):
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(has_nul(item) for item in value)
+        return any(not isinstance(item, _PLAIN) and has_nul(item) for item in value)
     return False
 
 

@@ -8,7 +8,7 @@ here and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -119,10 +119,13 @@ def current_principal(
 MaybePrincipal = Annotated[Principal | None, Depends(current_principal)]
 
 
-def require(role: Role, *, allow_password_change: bool = False) -> Callable[..., Principal]:
+def require(
+    role: Role, *, allow_password_change: bool = False
+) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the request's principal, if logged in with at least `role`."""
 
-    def dependency(request: Request, principal: MaybePrincipal) -> Principal:
+    async def dependency(request: Request, principal: MaybePrincipal) -> Principal:
+        # async: a pure check, so it runs on the event loop, not in a worker thread
         if principal is None:
             raise NotLoggedIn("Log in to continue.")
         if principal.must_change_password and not allow_password_change:

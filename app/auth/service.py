@@ -189,21 +189,40 @@ def start_session(session: Session, user: User, address: str, lifetime: timedelt
 
 
 def session_user(session: Session, token: str, idle: timedelta) -> tuple[LoginSession, User] | None:
-    """The live session of a cookie's token and its user, or None (expired, idle, revoked)."""
-    row = session.scalars(
-        select(LoginSession).where(LoginSession.token_hash == digest(token))
+    """The live session of a cookie's token and its user, or None (expired, idle, revoked).
+
+    One query for both (every page request asks)."""
+    found = session.execute(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_hash == digest(token))
     ).first()
     now = utcnow()
-    if row is None or row.revoked_at is not None:
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     if _aware(row.expires_at) <= now or _aware(row.last_seen_at) + idle <= now:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
-    if now - _aware(row.last_seen_at) > timedelta(minutes=1):  # one write a minute, at most
-        row.last_seen_at = now
+    if now - _aware(row.last_seen_at) > timedelta(minutes=1) and _claim(
+        session, LoginSession, row.id
+    ):
+        row.last_seen_at = now  # one write a minute, at most
     return row, user
+
+
+def _claim(session: Session, model: type[LoginSession] | type[ApiToken], row_id: int) -> bool:
+    """Lock the row for this request's touch, unless another request holds it (then that one
+    is touching it, and this one skips: SKIP LOCKED on PostgreSQL, a no-op on SQLite).
+
+    Every request of a login may try the once-a-minute touch at the same moment; waiting
+    for another's lock until it commits stalled whole workers (the event loop among the
+    waiters), so a request never waits for it."""
+    stmt = select(model.id).where(model.id == row_id).with_for_update(skip_locked=True)
+    return session.execute(stmt).first() is not None
 
 
 def _aware(moment: datetime) -> datetime:
@@ -250,14 +269,20 @@ def create_token(session: Session, user: User, name: str) -> NewToken:
 
 
 def token_user(session: Session, token: str) -> tuple[ApiToken, User] | None:
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
-    if row is None or row.revoked_at is not None:
+    """The live token and its user, in one query (every API request asks)."""
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
-    if row.last_used_at is None or now - _aware(row.last_used_at) > timedelta(minutes=1):
+    stale = row.last_used_at is None or now - _aware(row.last_used_at) > timedelta(minutes=1)
+    if stale and _claim(session, ApiToken, row.id):
         row.last_used_at = now
     return row, user
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -10,6 +12,9 @@ from app.engine.errors import EngineInputError
 Array = NDArray[np.float64]
 MIN_SPREAD = 0.005
 """Smallest WACC - g the engine accepts for a Gordon terminal value (0.5 percentage points)."""
+SMALL = 64
+"""Inputs up to this size (a scalar, a row of years) are spanned in Python: a valuation checks
+a few hundred of them, and two NumPy reductions cost more than reading a handful of floats."""
 
 
 def as_array(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
@@ -28,19 +33,28 @@ def finite(name: str, value: ArrayLike, dtype: type = np.float64) -> Array:
 def _finite_span(
     name: str, value: ArrayLike, dtype: type = np.float64
 ) -> tuple[Array, float, float]:
-    """The finite check and the input's span from the same two reductions, which the range
-    checks reuse (large inputs are checked in blocks, and each pass over a block costs)."""
+    """`finite`, and the smallest and largest value it found on the way (one span per input)."""
     array = as_array(name, value, dtype)
     low, high = _span(array)
-    if not (np.isfinite(low) and np.isfinite(high)):
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise EngineInputError(name, "contains NaN or infinity")
     return array, low, high
 
 
 def _span(array: Array) -> tuple[float, float]:
-    """Smallest and largest value in two passes with no temporaries; NaN propagates to both."""
+    """Smallest and largest value in two passes with no temporaries; NaN propagates to both.
+
+    >>> _span(np.array([0.1, -0.2, 0.3])), _span(np.array(2.5)), _span(np.array([1.0, np.nan]))
+    ((-0.2, 0.3), (2.5, 2.5), (nan, nan))
+    """
     if array.size == 0:
         return 0.0, 0.0
+    if array.size <= SMALL:
+        values = array.ravel().tolist()
+        total = sum(values)  # NaN only with a NaN in (or inf and -inf): then look closer
+        if total != total and any(v != v for v in values):
+            return math.nan, math.nan  # as NumPy's reductions would; Python's min and max don't
+        return float(min(values)), float(max(values))
     return float(array.min()), float(array.max())
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from app.auth.access import Analyst
 from app.auth.principal import Principal
 from app.db import SessionDep
 from app.reports import pdf, workbook
-from app.reports.service import report_source
+from app.reports.service import ReportSource, report_source
 from app.types import RowNumber
 
 router = APIRouter(tags=["reports"], include_in_schema=False)
@@ -39,6 +40,19 @@ def download(body: bytes, media_type: str, filename: str, token: str | None) -> 
     return response
 
 
+def _loaded(session: Session, slug: str, number: int | None, user: Principal) -> ReportSource:
+    """Everything the report shows, read now, and the transaction ended before the layout.
+
+    The layout takes seconds; a transaction left open through it would hold any row lock
+    the request took (the login session's once-a-minute `last_seen_at`), and under load every
+    other request of that login waited for the PDF.
+    """
+    source = report_source(session, slug, number, viewer=user)
+    _ = source.run.results  # deferred: loaded here, not inside the layout
+    session.commit()
+    return source
+
+
 def _pdf(
     session: SessionDep,
     user: Principal,
@@ -49,7 +63,7 @@ def _pdf(
 ) -> Response:
     # Layout takes a second or two: these routes are plain `def`s, so FastAPI runs them in its
     # threadpool and other requests keep flowing.
-    source = report_source(session, slug, number, viewer=user)
+    source = _loaded(session, slug, number, user)
     body = pdf.render(source, paper)
     filename = f"{slug}-valuation-v{source.version.version}-{paper}.pdf"
     return download(body, "application/pdf", filename, token)

@@ -90,7 +90,7 @@ def _basis(provenance: dict[str, Any], section: str, field: str) -> str:
 
 def context(source: ReportSource, paper: str) -> dict[str, Any]:
     results = source.run.results
-    headline, other = split_facts(source.deal)
+    headline, other = split_facts(source.deal.facts)
     return {
         "deal": source.deal,
         "version": source.version,

@@ -7,6 +7,7 @@ seed give the same numbers to the last bit, so a stored run is reused rather tha
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,16 +29,24 @@ PERCENTILES = (5, 25, 50, 75, 95)
 
 
 def _json(value: Any) -> Any:
-    """Arrays to lists, non-finite numbers to None (JSON, and PostgreSQL's JSONB, have no NaN)."""
+    """Arrays to lists, non-finite numbers to None (JSON, and PostgreSQL's JSONB, have no NaN).
+
+    A finite array converts in one `tolist()`; only one with a NaN or an infinity is walked
+    value by value (a live preview converts thousands of numbers).
+    """
     if isinstance(value, np.ndarray):
-        return [_json(v) for v in value.tolist()] if value.ndim else _json(value.item())
+        if not value.ndim:
+            return _json(value.item())
+        if value.dtype.kind in "iub" or (value.dtype.kind == "f" and np.isfinite(value).all()):
+            return value.tolist()
+        return [_json(v) for v in value.tolist()]
     if isinstance(value, (list, tuple)):
         return [_json(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _json(v) for k, v in value.items()}
     if isinstance(value, (np.floating, float)):
         number = float(value)
-        return number if np.isfinite(number) else None
+        return number if math.isfinite(number) else None
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.bool_):

@@ -151,6 +151,23 @@ def input_number(value: float | None) -> str:
     return grouped if fraction in ("", "0") else f"{grouped}.{fraction}"
 
 
+def heat(value: float | None, base: float | None) -> str:
+    """A heatmap cell's classes: its distance from the base case in five steps each way (a
+    class, not an inline style: the CSP allows none). A function, not a template macro: a
+    preview colours a few hundred cells.
+
+    >>> heat(105.0, 100.0), heat(80.0, 100.0), heat(100.0, 100.0), heat(500.0, 100.0)
+    ('heat up-1', 'heat down-2', '', 'heat up-5')
+    """
+    if value is None or not base:
+        return ""
+    distance = max(min(value / base - 1, 0.5), -0.5)
+    step = math.ceil(abs(distance) * 10)
+    if not step:
+        return ""
+    return f"heat {'up' if distance > 0 else 'down'}-{min(step, 5)}"
+
+
 def by_unit(value: float | None, unit: str) -> str:
     """Format a stored fact by its unit (see app.deals.models.FactUnit)."""
     formatters = {
@@ -177,4 +194,5 @@ FILTERS = {
     "long_date": long_date,
     "by_unit": by_unit,
     "input_number": input_number,
+    "heat": heat,
 }

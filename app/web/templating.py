@@ -37,6 +37,13 @@ def is_web_link(url: object) -> bool:
 templates.env.tests["web_link"] = is_web_link
 
 
+def compile_all() -> None:
+    """Compile every template now (about 0.3 s), not on the first requests that need them:
+    a fresh worker under load would otherwise compile each one in several threads at once."""
+    for name in templates.env.list_templates(extensions=["html"]):
+        templates.env.get_template(name)
+
+
 def is_htmx(request: Request) -> bool:
     """HTMX routes branch on this header only (never on HX-Trigger or the target)."""
     return request.headers.get("HX-Request") == "true"

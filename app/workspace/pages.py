@@ -117,6 +117,26 @@ CSRF_MARK, NONCE_MARK, SHOWN_MARK = (
     "DEALBOOK-NONCE-MARK",
     "<!--editor-shown-->",
 )
+MARKED = SimpleNamespace(state=SimpleNamespace(csrf_token=CSRF_MARK, csp_nonce=NONCE_MARK))
+"""A stand-in request whose token and nonce are placeholders, filled in per response."""
+
+
+def kept(request: Request, name: str, key: Any, template: str, context: dict[str, Any]) -> str:
+    """Markup that is the same for every response but for the CSRF token and CSP nonce,
+    rendered once per key and kept (per app, in the LRU `name`), then filled in."""
+    state = request.app.state
+    with _LOCK:
+        if not hasattr(state, name):
+            setattr(state, name, LRUCache(maxsize=64))
+        cache: LRUCache[Any, str] = getattr(state, name)
+        html = cache.get(key)
+    if html is None:
+        html = templates.get_template(template).render({**context, "request": MARKED})
+        with _LOCK:
+            cache[key] = html
+    return html.replace(CSRF_MARK, request.state.csrf_token).replace(
+        NONCE_MARK, request.state.csp_nonce
+    )
 
 
 def editor_html(request: Request, context: dict[str, Any]) -> str:
@@ -127,25 +147,24 @@ def editor_html(request: Request, context: dict[str, Any]) -> str:
     """
     version = context["version"]
     key = (version.id, version.content_hash, context["deal"].slug)
-    state = request.app.state
-    with _LOCK:
-        if not hasattr(state, "editors"):
-            state.editors = LRUCache(maxsize=64)
-        template_html = state.editors.get(key)
-    if template_html is None:
-        marked = SimpleNamespace(state=SimpleNamespace(csrf_token=CSRF_MARK, csp_nonce=NONCE_MARK))
-        template_html = templates.get_template("workspace/_editor.html").render(
-            {**context, "request": marked, "shown_marker": True}
-        )
-        with _LOCK:
-            state.editors[key] = template_html
+    html = kept(
+        request, "editors", key, "workspace/_editor.html", {**context, "shown_marker": True}
+    )
     shown = templates.get_template("workspace/_shown.html").render(
         {"request": request, "shown": context.get("shown")}
     )
-    return (
-        template_html.replace(CSRF_MARK, request.state.csrf_token)
-        .replace(NONCE_MARK, request.state.csp_nonce)
-        .replace(SHOWN_MARK, shown)
+    return html.replace(SHOWN_MARK, shown)
+
+
+def cleared_errors(request: Request, result: service.Preview) -> str:
+    """Every field's error slot, empty: a valid preview clears them all. A version's fields
+    never change, so the hundred-odd slots are rendered once per version."""
+    return kept(
+        request,
+        "cleared_errors",
+        result.version.content_hash,
+        "workspace/_field_errors.html",
+        {"names": result.names, "errors": {}},
     )
 
 
@@ -197,6 +216,7 @@ def preview(
             "changed": [html for k, html in parts.items() if form.get(f"shown.{k}") != shown[k]],
             "shown": shown,
             "shown_oob": True,
+            "field_errors_html": cleared_errors(request, result),
         }
     status = 422 if result.errors else 200
     return templates.TemplateResponse(

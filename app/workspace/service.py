@@ -56,7 +56,8 @@ def deal_page(
 ) -> dict[str, Any]:
     """Everything the deal page shows. A heavy version with no stored run is not valued here
     (unless `wait`): the page says so and fetches the valuation once it has loaded."""
-    deal = deals.get_deal(session, slug, viewer=viewer)
+    deal = deals.get_deal(session, slug, viewer=viewer, full=False)
+    facts, sources = deals.facts_of(session, deal.id)
     version = assumptions.current_version(session, deal.id)
     run, valuation_error, pending = None, None, False
     if version is not None:
@@ -68,11 +69,12 @@ def deal_page(
             except EngineInputError as exc:
                 valuation_error = str(exc)
         pending = run is None and valuation_error is None
-    headline, other = deals.split_facts(deal)
+    headline, other = deals.split_facts(facts)
     return {
         "deal": deal,
         "headline": headline,
         "other_facts": other,
+        "sources": sources,
         "version": version,
         "run": run,
         "pending": pending,
