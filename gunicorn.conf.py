@@ -24,3 +24,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # the app logs one JSON line per request itself
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+"""gunicornc's socket. Off unless a path is given: gunicorn's default path is one per user,
+so two servers on a machine (a second checkout, a load test) would fight over it."""
+control_socket_disable = not control_socket
+if not control_socket:
+    del control_socket  # gunicorn validates the setting even when the socket is off
