@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -53,14 +54,18 @@ def prepare(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> None:
 
 
 @contextmanager
-def seeded_server(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> Iterator[str]:
-    """Prepare `database_url`, serve the app on it, and yield the base URL."""
+def seeded_server(
+    database_url: str, users: Mapping[str, Role] = DEMO_USERS, **settings: Any
+) -> Iterator[str]:
+    """Prepare `database_url`, serve the app on it, and yield the base URL (`settings`
+    override the app's, e.g. a pool timeout)."""
     prepare(database_url, users)
-    settings = Settings(database_url=database_url, fast_password_hashing=True, log_requests=False)
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning"
+    config = Settings(
+        database_url=database_url, fast_password_hashing=True, log_requests=False, **settings
     )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=free_port(), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -69,7 +74,7 @@ def seeded_server(database_url: str, users: Mapping[str, Role] = DEMO_USERS) -> 
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{config.port}"
+        yield f"http://127.0.0.1:{server.config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=5)
