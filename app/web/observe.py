@@ -26,7 +26,10 @@ log = structlog.get_logger("dealbook.request")
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """JSON lines on stdout, one event each (structlog over the standard library)."""
+    """JSON lines on stdout, one event each (structlog over the standard library).
+
+    Each line and its newline go out in one write: workers sharing one stdout then never
+    interleave inside a line (print() writes the newline separately)."""
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -36,7 +39,7 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
 
