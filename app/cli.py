@@ -21,7 +21,12 @@ cli.add_typer(tokens_cli, name="token")
 
 @contextmanager
 def _transaction() -> Iterator[Session]:
-    """One database transaction for a command: it commits whole, or not at all."""
+    """One database transaction for a command: it commits whole, or not at all.
+
+    Every table is imported first: a command that touches only users still writes rows whose
+    foreign keys name other features' tables (an audit row's deal), and SQLAlchemy resolves
+    those only among the models it has seen in this process."""
+    import app.models  # noqa: F401
     from app.db import make_engine, make_session_factory
 
     engine = make_engine(get_settings().database_url)

@@ -1,5 +1,8 @@
 """The `dealbook` command against a throwaway SQLite file."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +93,20 @@ def test_initial_admin_users_and_tokens(
         assert ana.role == "viewer" and ana.display_name == "Ana" and ana.must_change_password
         assert accounts.token_user(session, token)[1].username == "ana"  # stored as a digest
     engine.dispose()
+
+
+def test_make_runs_commands_each_in_a_fresh_process(tmp_path: Path) -> None:
+    """`make run`'s steps as separate processes, as a newcomer's first run makes them: a
+    command must not rely on models that another import happened to load in the same process
+    (in-process CliRunner tests cannot see that)."""
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}"}
+    dealbook = Path(sys.executable).parent / "dealbook"
+    for command in (["migrate"], ["seed"], ["init-admin"]):
+        done = subprocess.run(
+            [str(dealbook), *command], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert "Initial admin created" in done.stdout
+    credentials = tmp_path / "var" / "initial-credentials"
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    assert "user: admin" in credentials.read_text()
