@@ -21,21 +21,10 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from app.valuation.schemas import DCFResponse, ExchangeResponse
+from tests.valuation.test_calc_api import DCF as WORKED_DCF
 
-DCF = {
-    "base_revenue": 100.0,
-    "revenue_growth": [0.1, 0.1, 0.1],
-    "ebit_margin": 0.2,
-    "da_pct_revenue": 0.05,
-    "capex_pct_revenue": [0.05, 0.05, 0.05],
-    "tax_rate": 0.25,
-    "nwc_pct_revenue": 0.1,
-    "wacc": 0.1,
-    "terminal": {"method": "gordon", "growth": 0.02},
-    "mid_year": False,
-    "net_debt": 30.0,
-    "diluted_shares": 10.0,
-}
+DCF = copy.deepcopy(WORKED_DCF) | {"mid_year": False}
+"""The calculator API tests' worked example (a copy: the properties edit it in place)."""
 EXCHANGE = {
     "structure": "fixed_ratio",
     "exchange_ratio": 0.1235,
