@@ -31,6 +31,7 @@ from app.deals import pages as deals_pages
 from app.engine import EngineInputError
 from app.errors import DomainError
 from app.health import router as health_router
+from app.reports import layout as report_layout
 from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
@@ -127,6 +128,7 @@ def create_app(
         try:
             yield
         finally:
+            report_layout.shutdown()
             engine.dispose()
 
     key = secret_key(settings)

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from markdown_it import MarkdownIt
 
 from app.assumptions.formats.rows import flatten, unit_of
 from app.deals.service import split_facts
-from app.errors import UnavailableError
+from app.reports import layout
+from app.reports.layout import PAPERS, ROOT
 from app.reports.service import ReportSource
 from app.valuation.charts import charts
 from app.web.templating import TEMPLATES_DIR, templates
 
-ROOT = Path(__file__).resolve().parents[2]
 METHODOLOGY = ROOT / "docs" / "methodology.md"
-STYLESHEET = ROOT / "static" / "css" / "report.css"
-PAPERS = {"a4": "A4", "letter": "letter"}
 
 PLAIN = {"first_projection_year", "schema_version", "monte_carlo.seed"}
 """Integers that are identifiers or years, shown without thousands separators."""
@@ -63,7 +60,7 @@ def assumption_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 "unit": unit_of(row.section, row.field, currency),
                 "value": None,
                 "years": {},
-                "basis": _basis(provenance, row.section, row.field),
+                **_provenance(provenance, row.section, row.field),
                 "plain": row.field in PLAIN,
             },
         )
@@ -77,15 +74,23 @@ def assumption_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _basis(provenance: dict[str, Any], section: str, field: str) -> str:
-    """published / derived / assumption, from the provenance of this input (or its list)."""
+def _provenance(provenance: dict[str, Any], section: str, field: str) -> dict[str, Any]:
+    """Basis (published / derived / assumption), note and sources of this input (or its list).
+
+    They sit on the input's own row, so the reader finds where a number came from beside it.
+    """
     path = field if section == "general" else f"{section}.{field}"
     parts = path.split(".")
     keys = [path, ".".join(f"[{p}]" if p.isdigit() else p for p in parts).replace(".[", "[")]
     for key in keys:
         if key in provenance:
-            return provenance[key].get("basis", "")
-    return ""
+            entry = provenance[key]
+            return {
+                "basis": entry.get("basis", ""),
+                "note": entry.get("note", ""),
+                "sources": list(entry.get("sources", [])),
+            }
+    return {"basis": "", "note": "", "sources": []}
 
 
 def context(source: ReportSource, paper: str) -> dict[str, Any]:
@@ -116,23 +121,5 @@ def render_html(source: ReportSource, paper: str = "a4") -> str:
 
 
 def render(source: ReportSource, paper: str = "a4") -> bytes:
-    """The report as PDF bytes, on A4 or US Letter.
-
-    WeasyPrint is imported here, not at start-up: it needs Pango from the operating system,
-    and an app without it should still serve everything but the PDF.
-    """
-    try:
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-    except OSError as exc:
-        raise UnavailableError(
-            "PDF export needs Pango and fonts from the operating system "
-            "(see scripts/system-packages); everything else works without them."
-        ) from exc
-    fonts = FontConfiguration()
-    page = CSS(string=f"@page {{ size: {PAPERS[paper]}; }}", font_config=fonts)
-    document = HTML(string=render_html(source, paper), base_url=str(TEMPLATES_DIR))
-    return document.write_pdf(
-        stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts), page],
-        font_config=fonts,
-    )
+    """The report as PDF bytes, on A4 or US Letter, laid out in the layout process."""
+    return layout.to_pdf(render_html(source, paper), paper, str(TEMPLATES_DIR))
