@@ -15,6 +15,8 @@ from app.settings import get_settings
 cli = typer.Typer(help="Dealbook: acquisition valuation.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage users (create, passwd, role).", no_args_is_help=True)
 tokens_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+ROOT = Path(__file__).resolve().parents[1]
+
 cli.add_typer(users_cli, name="user")
 cli.add_typer(tokens_cli, name="token")
 
@@ -272,12 +274,22 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # Templates are compiled once per process, so a template edit reloads like a code edit.
+    watch = (
+        {
+            "reload_dirs": [str(ROOT / d) for d in ("app", "templates", "static")],
+            "reload_includes": ["*.html", "*.css"],
+        }
+        if reload
+        else {}
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         reload=reload,
+        **watch,
     )
 
 

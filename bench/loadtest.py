@@ -127,6 +127,7 @@ class Server:
             "PORT": str(self.port),
             "SECRET_KEY": secrets.token_urlsafe(32),
         }
+        self.log_path = log
         self.log = log.open("wb")
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.process = subprocess.Popen(
@@ -152,8 +153,38 @@ class Server:
         except OSError:
             return False
 
+    def log_mark(self) -> int:
+        """Where the request log ends now (server_latency reads the lines after it)."""
+        return self.log_path.stat().st_size
+
+    def server_latency(self, mark: int) -> dict[str, float]:
+        """Percentiles of the app's own request timings (the JSON log) logged since `mark`.
+
+        wrk corrects its latencies for coordinated omission: a response slower than the mean
+        interval between requests on a connection adds samples for the requests that
+        connection would have sent meanwhile. In the mix, a few PDFs of several seconds
+        therefore fill wrk's upper percentiles; the server's own figures show the rest.
+        """
+        with self.log_path.open("rb") as log:
+            log.seek(mark)
+            lines = log.read().splitlines()
+        times = []
+        for line in lines:
+            try:
+                times.append(float(json.loads(line)["duration_ms"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        if len(times) < 2:
+            return {}
+        cuts = statistics.quantiles(times, n=100)
+        return {"server_p50_ms": round(cuts[49], 1), "server_p99_ms": round(cuts[98], 1)}
+
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
+
+    def processes(self) -> list[psutil.Process]:
+        """The workers and the processes they start (PDF layout): all the app's CPU and memory."""
+        return psutil.Process(self.process.pid).children(recursive=True)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -402,7 +433,7 @@ class CpuMeter:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         machine = psutil.cpu_times()
         return {
-            "app": self._cpu(self.server.workers()),
+            "app": self._cpu(self.server.processes()),
             "db": self._cpu(self._backends()),
             "wrk": children.ru_utime + children.ru_stime,
             "busy": machine.user + machine.system + machine.nice + machine.irq + machine.softirq,
@@ -523,7 +554,7 @@ def spot_check(base: str, scenario: Scenario) -> None:
 
 def rss(server: Server) -> list[int]:
     out = []
-    for worker in server.workers():
+    for worker in server.processes():
         try:
             out.append(worker.memory_info().rss)
         except psutil.Error:
@@ -548,7 +579,7 @@ def soak(
     """
     pids = sorted(p.pid for p in server.workers())
     result: dict[str, Any] = {}
-    before = meter.sample()
+    before, mark = meter.sample(), server.log_mark()
     runner = threading.Thread(
         target=lambda: result.update(
             run_wrk(wrk, script, server.base, connections, seconds, threads)
@@ -579,6 +610,7 @@ def soak(
         rss_growth_pct=round(growth, 2),
         workers_restarted=sorted(p.pid for p in server.workers()) != pids,
         mix=MIX,
+        **server.server_latency(mark),
     )
 
 
@@ -627,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
             script = lua_script([(scenario, 1)], host, folder)
             if scenario.name != "pdf_report":  # a PDF takes seconds: a warm-up's would overlap
                 run_wrk(wrk, script, server.base, scenario.connections, warm_up, args.threads)
-            before = meter.sample()
+            before, mark = meter.sample(), server.log_mark()
             figures = run_wrk(wrk, script, server.base, scenario.connections, seconds, args.threads)
             lines.append(
                 report(
@@ -636,13 +668,15 @@ def main(argv: list[str] | None = None) -> int:
                     CpuMeter.delta(before, meter.sample()),
                     scenario.connections,
                     scenario.target,
+                    **server.server_latency(mark),
                 )
             )
         if wanted is None or "mixed" in wanted:
-            before = meter.sample()
+            before, mark = meter.sample(), server.log_mark()
             figures = run_wrk(wrk, mix, server.base, MIXED_CONNECTIONS, seconds * 1.5, args.threads)
             cpu = CpuMeter.delta(before, meter.sample())
-            lines.append(report("mixed", figures, cpu, MIXED_CONNECTIONS, None, mix=MIX))
+            latency = server.server_latency(mark)
+            lines.append(report("mixed", figures, cpu, MIXED_CONNECTIONS, None, mix=MIX, **latency))
         if wanted is None or "soak" in wanted:
             soak(wrk, mix, server, meter, soak_seconds, MIXED_CONNECTIONS, args.threads)
     finally:

@@ -158,7 +158,8 @@ def test_both_pages_have_the_upload_card(client: TestClient, seeded: Session, pa
     for kind in ("xlsx", "csv", "json"):
         assert f'href="{DEAL}/assumptions.{kind}"' in card
     assert html.count('id="upload-result"') == 1
-    assert '/static/js/upload.js"' in html
+    script = re.search(r'src="(/static/js/upload\.js\?v=[0-9a-f]{12})"', html)
+    assert script, "the upload script, by its versioned address"
     assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html), "no inline scripts"
     assert not re.search(r"\son[a-z]+\s*=", html), "no inline event handlers"
-    assert client.get("/static/js/upload.js").status_code == 200
+    assert client.get(script.group(1)).status_code == 200
