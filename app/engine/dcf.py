@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -100,7 +101,8 @@ class Prepared:
     """Inputs flattened to (N,) or (N, years); a size-1 input stays a scalar.
 
     `deferred` lists the large arrays whose checks run block by block inside `run`, while
-    the block is in cache, instead of in extra passes over memory up front.
+    the block is in cache, instead of in extra passes over memory up front. With `flat`
+    false the inputs keep their own shapes, which broadcast to `shape` (a grid's axes).
     """
 
     shape: tuple[int, ...]
@@ -110,6 +112,7 @@ class Prepared:
     mid_year: bool
     deferred: tuple[str, ...] = ()
     guard: bool = False
+    flat: bool = True
 
 
 DEFER_ABOVE = 65_536
@@ -177,15 +180,19 @@ def _check_spread(wacc: Array, growth: Array) -> None:
         )
 
 
-def prepare(inputs: DCFInputs, *, guard: bool = True) -> Prepared:
-    """Check every field (large arrays block by block, later) and flatten it for the kernel."""
+def prepare(inputs: DCFInputs, *, guard: bool = True, flatten: bool = True) -> Prepared:
+    """Check every field (large arrays block by block, later) and flatten it for the kernel.
+
+    `flatten=False` keeps each input in its own shape, so the kernel's arithmetic broadcasts
+    them: on a grid of WACC x terminal growth the years are then valued once per WACC.
+    """
     if inputs.terminal_method not in METHODS:
         raise EngineInputError("terminal_method", f"must be one of {', '.join(METHODS)}")
     raw: dict[str, Array] = {}
     deferred = []
     for name, rule in RULES.items():
         value = checks.as_array(name, getattr(inputs, name))
-        if value.size > DEFER_ABOVE:
+        if flatten and value.size > DEFER_ABOVE:
             deferred.append(name)
             raw[name] = value
         else:
@@ -211,7 +218,9 @@ def prepare(inputs: DCFInputs, *, guard: bool = True) -> Prepared:
     for name, array in raw.items():
         per_year = name in PER_YEAR
         lead = array.shape[:-1] if per_year else array.shape
-        if int(np.prod(lead, dtype=np.int64)) == 1:
+        if not flatten:
+            values[name] = array
+        elif int(np.prod(lead, dtype=np.int64)) == 1:
             # Same for every scenario: keep it small, the kernel broadcasts it for free.
             values[name] = array.reshape(array.shape[-1]) if per_year else array.reshape(())
         else:
@@ -228,6 +237,7 @@ def prepare(inputs: DCFInputs, *, guard: bool = True) -> Prepared:
         bool(inputs.mid_year),
         deferred=tuple(deferred),
         guard=check_spread,
+        flat=flatten,
     )
 
 
@@ -243,6 +253,8 @@ def _check_block(p: Prepared, lo: int, hi: int) -> None:
 
 def _block(values: dict[str, Array], name: str, lo: int, hi: int) -> Array:
     array = values[name]
+    if lo < 0:  # unflattened inputs: the whole of every array
+        return array
     if name in PER_YEAR:
         return array[lo:hi] if array.ndim == 2 else array
     return array[lo:hi] if array.ndim == 1 else array
@@ -255,9 +267,13 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     PV(FCFF_t) = D_t x k_t + nwc x v x D_t-1, with k_t = margin_t (1 - tax) + D&A_t - capex_t
     - nwc and v = 1 / (1 + WACC): every year costs a handful of multiply-adds and the sums
     over years collapse into three accumulators (see docs/methodology.md).
+
+    The loop runs on the broadcast shape of the inputs it reads, the tail on the full one:
+    inputs that only the tail reads (terminal growth, exit multiple, the bridge, shares) never
+    make the year loop longer. With unflattened inputs (`lo` = -1), `out` holds whole arrays.
     """
     v = {name: _block(p.values, name, lo, hi) for name in p.values}
-    size = hi - lo
+    rows: Any = slice(lo, hi) if lo >= 0 else Ellipsis
     n = p.years
     wacc = v["wacc"]
     step = 1.0 / (1.0 + wacc)
@@ -272,15 +288,22 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     cash_items = da - capex  # D&A less capex, per unit of revenue
     flat_items = cash_items.ndim == 1 and bool((cash_items == cash_items[0]).all())
     base = v["base_revenue"]
-    d = np.empty(size)
+    shape = np.broadcast_shapes(
+        np.shape(base),
+        np.shape(step),
+        np.shape(keep),
+        np.shape(nwc),
+        *(np.shape(x)[:-1] for x in (growth, margin, cash_items)),
+    )
+    d = np.empty(shape)
     d[...] = base
-    total = np.zeros(size)  # sum of D_t
-    weighted_margin = np.zeros(size)  # sum of D_t x margin_t
-    weighted_items = np.zeros(size)  # sum of D_t x (D&A_t - capex_t), unless flat
-    factor = np.empty(size)
-    tmp = np.empty(size)
-    previous = np.empty(size)
-    disc = np.ones(size) if per_year else None
+    total = np.zeros(shape)  # sum of D_t
+    weighted_margin = np.zeros(shape)  # sum of D_t x margin_t
+    weighted_items = np.zeros(shape)  # sum of D_t x (D&A_t - capex_t), unless flat
+    factor = np.empty(shape)
+    tmp = np.empty(shape)
+    previous = np.empty(shape)
+    disc = np.ones(shape) if per_year else None
     for t in range(n):
         if t == n - 1:
             previous[...] = d
@@ -295,9 +318,8 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
             weighted_items += tmp
         if per_year:
             disc *= step
-            rows = slice(lo, hi)
             revenue = d / disc
-            prior = out["revenue"][rows, t - 1] if t else np.broadcast_to(base, (size,))
+            prior = out["revenue"][rows, t - 1] if t else base
             ebit = revenue * margin[..., t]
             depreciation = revenue * da[..., t]
             fcff = ebit * keep + depreciation - revenue * capex[..., t] - nwc * (revenue - prior)
@@ -330,7 +352,6 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     np.multiply(previous, carry, out=tmp)
     fcff_n += tmp
     ebitda_n = d * (margin[..., n - 1] + da[..., n - 1])
-    rows = slice(lo, hi)
     ev, pv_tv = out["enterprise_value"][rows], out["pv_terminal_value"][rows]
     if p.method == "gordon":
         g = v["terminal_growth"]
@@ -362,10 +383,15 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
         np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
         np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
         # The growth a Gordon formula would need to give this terminal value.
-        np.multiply(tv_disc, wacc, out=tmp)
-        tmp -= fcff_n
-        fcff_n += tv_disc
-        np.divide(tmp, fcff_n, out=out["implied_terminal_growth"][rows])
+        if tv_disc.shape == shape:  # in place: fresh block-sized arrays cost page faults
+            gap = np.multiply(tv_disc, wacc, out=tmp)
+            gap -= fcff_n
+            fcff_n += tv_disc
+            flows = fcff_n
+        else:
+            gap = tv_disc * wacc - fcff_n
+            flows = fcff_n + tv_disc
+        np.divide(gap, flows, out=out["implied_terminal_growth"][rows])
 
 
 def _power(base: Array, exponent: int) -> Array:
@@ -413,6 +439,12 @@ def run(p: Prepared, *, per_year: bool, block: int = BLOCK, threads: int = 1) ->
 
     Blocks write disjoint slices and share nothing, so any thread count gives the same bits.
     """
+    if not p.flat:  # one broadcast call over the inputs' own shapes (a grid)
+        whole = {name: np.empty(p.shape) for name in SUMMARY}
+        if per_year:
+            whole |= {name: np.empty((*p.shape, p.years)) for name in DETAIL}
+        kernel(p, whole, -1, -1, per_year)
+        return whole
     size = int(np.prod(p.shape, dtype=np.int64))
     out = {name: np.empty(size) for name in SUMMARY}
     if per_year:

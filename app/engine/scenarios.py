@@ -95,10 +95,10 @@ def _rule_breaks(p: Prepared, values: Mapping[str, Array], guard: float) -> dict
     return rules
 
 
-def _any(rules: Mapping[str, Array], size: int) -> Array:
-    bad = np.zeros(size, dtype=bool)
+def _any(rules: Mapping[str, Array], shape: tuple[int, ...]) -> Array:
+    bad = np.zeros(shape, dtype=bool)
     for mask in rules.values():
-        bad |= np.broadcast_to(mask, (size,))
+        bad |= np.broadcast_to(mask, shape)
     return bad
 
 
@@ -121,13 +121,14 @@ def dcf_grid(inputs: DCFInputs, guard: float = MIN_SPREAD, **axes: ArrayLike) ->
     r = checks.finite(rows, row_values).reshape(-1)
     c = checks.finite(columns, column_values).reshape(-1)
     varied = replace(inputs, **{rows: r[:, np.newaxis], columns: c[np.newaxis, :]})
-    p = prepare(varied, guard=False)
-    size = int(np.prod(p.shape))
-    bad = _any(_rule_breaks(p, p.values, guard), size)
+    # Unflattened: an axis the years do not depend on (terminal growth, exit multiple, the
+    # bridge) only widens the tail, so a WACC x g grid runs its year loop once per WACC.
+    p = prepare(varied, guard=False, flatten=False)
+    bad = _any(_rule_breaks(p, p.values, guard), p.shape)
     with np.errstate(all="ignore"):  # broken cells may divide by zero; they become NaN
         out = run(p, per_year=False)
-    ev = np.where(bad, np.nan, out["enterprise_value"]).reshape(p.shape)
-    per_share = np.where(bad, np.nan, out["value_per_share"]).reshape(p.shape)
+    ev = np.where(bad, np.nan, out["enterprise_value"])
+    per_share = np.where(bad, np.nan, out["value_per_share"])
     return GridResult(
         rows=rows,
         row_values=r,
@@ -135,7 +136,7 @@ def dcf_grid(inputs: DCFInputs, guard: float = MIN_SPREAD, **axes: ArrayLike) ->
         column_values=c,
         enterprise_value=ev,
         value_per_share=per_share,
-        invalid=bad.reshape(p.shape),
+        invalid=bad,
     )
 
 
@@ -297,7 +298,7 @@ def monte_carlo_dcf(
         block = Prepared((size,), p.years, values, p.method, p.mid_year)
         rules = _rule_breaks(block, values, guard)
         by_rule[i] = {name: int(np.broadcast_to(m, (size,)).sum()) for name, m in rules.items()}
-        bad = _any(rules, size)
+        bad = _any(rules, (size,))
         scratch = {name: np.empty(size) for name in SUMMARY}
         scratch["value_per_share"] = per_share[lo:hi]
         with np.errstate(all="ignore"):  # rejected draws may divide by zero; they are dropped

@@ -37,6 +37,33 @@ def test_grid_equals_single_valuations_and_blanks_broken_cells() -> None:
     assert grid.n_invalid == 2  # 0.02 - 0.02 and 0.02 - 0.03
 
 
+@pytest.mark.parametrize(
+    ("rows", "row_values", "columns", "column_values", "changes"),
+    [
+        ("wacc", [0.08, 0.1], "exit_multiple", [8.0, 12.0], {"terminal_method": "exit_multiple"}),
+        ("wacc", [0.08, 0.1], "terminal_growth", [0.0, 0.02], {"mid_year": True}),
+        ("tax_rate", [0.2, 0.3], "nwc_pct_revenue", [0.05, 0.1, 0.2], {}),
+        ("debt", [0.0, 5.0e8], "diluted_shares", [9.0e7, 1.1e8], {}),
+    ],
+)
+def test_every_grid_cell_equals_its_single_valuation_bit_for_bit(
+    rows: str,
+    row_values: list[float],
+    columns: str,
+    column_values: list[float],
+    changes: dict[str, object],
+) -> None:
+    """Axes the years do not depend on only widen the tail: the numbers stay the same bits."""
+    base = replace(BASE, exit_multiple=10.0, **changes)
+    grid = dcf_grid(base, **{rows: row_values, columns: column_values})
+    assert grid.value_per_share.shape == (len(row_values), len(column_values))
+    for i, r in enumerate(row_values):
+        for j, c in enumerate(column_values):
+            single = dcf(replace(base, **{rows: r, columns: c}))
+            assert grid.enterprise_value[i, j] == single.enterprise_value
+            assert grid.value_per_share[i, j] == single.value_per_share
+
+
 def test_grid_wacc_by_exit_multiple() -> None:
     base = replace(BASE, terminal_method="exit_multiple", exit_multiple=10.0)
     grid = dcf_grid(base, wacc=[0.08, 0.1], exit_multiple=[8.0, 10.0, 12.0])
