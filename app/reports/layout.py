@@ -99,7 +99,8 @@ def _start() -> None:
 
     A layout builds a few hundred thousand linked objects and drops them all at the end. With
     the start-up objects frozen and a large first-generation threshold, the collector stops
-    rescanning them a thousand times per report (it cost about a sixth of the layout).
+    rescanning them a thousand times per report (it cost about a sixth of the layout); one
+    full collection after each report (see _layout) frees them.
     """
     global _fonts
     try:
@@ -119,10 +120,23 @@ def _start() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
+_collector: threading.Thread | None = None
+
+
 def _layout(html: str, paper: str, base_url: str) -> bytes:
+    """One report. Its objects outlive the young generations' collections, and the old one
+    is set never to run during a layout: a full collection frees them once it is done."""
+    global _collector
     if _fonts is None:
         raise UnavailableError(MISSING)
     from weasyprint import HTML
 
+    if _collector is not None:
+        _collector.join()  # the last report's garbage is gone before this one starts
     document = HTML(string=html, base_url=base_url)
-    return document.write_pdf(stylesheets=_sheets[paper], font_config=_fonts)
+    pdf = document.write_pdf(stylesheets=_sheets[paper], font_config=_fonts)
+    del document
+    # Collected beside sending the bytes back, not before: the caller does not wait for it.
+    _collector = threading.Thread(target=gc.collect, name="layout-gc", daemon=True)
+    _collector.start()
+    return pdf
