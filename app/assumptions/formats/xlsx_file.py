@@ -205,6 +205,10 @@ def _check_archive(data: bytes, filename: str) -> None:
             parts = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _refuse(filename, "is truncated or damaged: its zip archive cannot be read") from exc
+    except NotImplementedError as exc:  # a header asking for a zip version or method we lack
+        raise _refuse(
+            filename, f"is damaged or uses a zip feature this server cannot read ({exc})"
+        ) from exc
     if len(parts) > MAX_PARTS:
         raise _refuse(filename, f"has {len(parts):,} parts; a workbook needs far fewer")
     declared = sum(p.file_size for p in parts)

@@ -621,6 +621,13 @@ def make_xlsx() -> None:
         "xlsx-zip-not-workbook.xlsx",
     )
     add(
+        "xlsx-zip-future-version.xlsx",
+        _needs_zip_version(XLSX, 64),
+        "a zip directory entry that asks for zip version 6.4 (found by hypothesis)",
+        "zip feature this server cannot read",
+        "xlsx-zip-future-version.xlsx",
+    )
+    add(
         "xlsx-old-xls.xlsx",
         b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504,
         "an old binary .xls (or encrypted) workbook named .xlsx",
@@ -628,6 +635,13 @@ def make_xlsx() -> None:
         "xlsx-old-xls.xlsx",
     )
     add("xlsx-empty.xlsx", b"", "an empty file", "is empty", "xlsx-empty.xlsx")
+
+
+def _needs_zip_version(data: bytes, version: int) -> bytes:
+    """The archive with its first central-directory entry asking for `version` to extract
+    (Python's zipfile reads up to 6.3 and raises NotImplementedError above it)."""
+    at = data.index(b"PK\x01\x02") + 6
+    return data[:at] + version.to_bytes(2, "little") + data[at + 2 :]
 
 
 def make_other() -> None:
