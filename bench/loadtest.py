@@ -182,6 +182,19 @@ class Server:
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
 
+    def settle(self, idle: float = 0.05, limit: float = 30.0) -> None:
+        """Wait until the app uses under `idle` of a core: wrk stops sending when a run
+        ends, but a PDF it asked for goes on being laid out, and would take a core from the
+        next scenario's first seconds."""
+        deadline = time.monotonic() + limit
+        before = CpuMeter.total(self.processes())
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            after = CpuMeter.total(self.processes())
+            if after - before < idle * 0.5:
+                return
+            before = after
+
     def processes(self) -> list[psutil.Process]:
         """The workers and the processes they start (PDF layout): all the app's CPU and memory."""
         return psutil.Process(self.process.pid).children(recursive=True)
@@ -417,6 +430,10 @@ class CpuMeter:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,)
             ).fetchall()
         return [psutil.Process(pid) for (pid,) in rows if psutil.pid_exists(pid)]
+
+    @staticmethod
+    def total(processes: list[psutil.Process]) -> float:
+        return sum(CpuMeter._cpu(processes).values())
 
     @staticmethod
     def _cpu(processes: list[psutil.Process]) -> dict[int, float]:
@@ -657,6 +674,7 @@ def main(argv: list[str] | None = None) -> int:
             if wanted is not None and scenario.name not in wanted:
                 continue
             script = lua_script([(scenario, 1)], host, folder)
+            server.settle()
             if scenario.name != "pdf_report":  # a PDF takes seconds: a warm-up's would overlap
                 run_wrk(wrk, script, server.base, scenario.connections, warm_up, args.threads)
             before, mark = meter.sample(), server.log_mark()
@@ -672,12 +690,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         if wanted is None or "mixed" in wanted:
+            server.settle()
             before, mark = meter.sample(), server.log_mark()
             figures = run_wrk(wrk, mix, server.base, MIXED_CONNECTIONS, seconds * 1.5, args.threads)
             cpu = CpuMeter.delta(before, meter.sample())
             latency = server.server_latency(mark)
             lines.append(report("mixed", figures, cpu, MIXED_CONNECTIONS, None, mix=MIX, **latency))
         if wanted is None or "soak" in wanted:
+            server.settle()
             soak(wrk, mix, server, meter, soak_seconds, MIXED_CONNECTIONS, args.threads)
     finally:
         server.stop()
