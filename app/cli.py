@@ -15,8 +15,6 @@ from app.settings import get_settings
 cli = typer.Typer(help="Dealbook: acquisition valuation.", no_args_is_help=True)
 users_cli = typer.Typer(help="Manage users (create, passwd, role).", no_args_is_help=True)
 tokens_cli = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
-ROOT = Path(__file__).resolve().parents[1]
-
 cli.add_typer(users_cli, name="user")
 cli.add_typer(tokens_cli, name="token")
 
@@ -272,6 +270,8 @@ def serve(
 ) -> None:
     """Serve the web app with uvicorn."""
     import uvicorn
+
+    from app.paths import ROOT
 
     settings = get_settings()
     # Templates are compiled once per process, so a template edit reloads like a code edit.

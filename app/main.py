@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -31,6 +30,7 @@ from app.deals import pages as deals_pages
 from app.engine import EngineInputError
 from app.errors import DomainError
 from app.health import router as health_router
+from app.paths import STATIC_DIR
 from app.reports import layout as report_layout
 from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
@@ -43,8 +43,6 @@ from app.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web.templating import compile_all, templates
 from app.workspace import api as workspace_api
 from app.workspace import pages as workspace_pages
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 def _wants_json(request: Request) -> bool:

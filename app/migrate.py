@@ -1,12 +1,10 @@
 """Apply Alembic migrations from code (CLI, `make run`, tests)."""
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.paths import ROOT
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

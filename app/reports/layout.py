@@ -16,12 +16,10 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-
 from app.errors import UnavailableError
+from app.paths import STATIC_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
-STYLESHEET = ROOT / "static" / "css" / "report.css"
+STYLESHEET = STATIC_DIR / "css" / "report.css"
 PAPERS = {"a4": "A4", "letter": "letter"}
 REPORTS_PER_PROCESS = 50
 """The layout process is replaced after this many reports (bounds what its caches keep)."""

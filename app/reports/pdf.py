@@ -15,13 +15,14 @@ from markdown_it import MarkdownIt
 
 from app.assumptions.formats.rows import flatten, unit_of
 from app.deals.service import split_facts
+from app.paths import DOCS_DIR
 from app.reports import layout
-from app.reports.layout import PAPERS, ROOT
+from app.reports.layout import PAPERS
 from app.reports.service import ReportSource
 from app.valuation.charts import charts
 from app.web.templating import TEMPLATES_DIR, templates
 
-METHODOLOGY = ROOT / "docs" / "methodology.md"
+METHODOLOGY = DOCS_DIR / "methodology.md"
 
 PLAIN = {"first_projection_year", "schema_version", "monte_carlo.seed"}
 """Integers that are identifiers or years, shown without thousands separators."""

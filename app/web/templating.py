@@ -2,18 +2,14 @@
 
 import hashlib
 from functools import lru_cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 
+from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.web.formatting import FILTERS
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = ROOT / "templates"
-STATIC_DIR = ROOT / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 # Templates change with a release, not while a process runs (`dealbook serve --reload` restarts
