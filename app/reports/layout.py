@@ -16,6 +16,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+
 from app.errors import UnavailableError
 from app.paths import STATIC_DIR
 
@@ -35,21 +36,28 @@ _lock = threading.Lock()
 
 def to_pdf(html: str, paper: str, base_url: str) -> bytes:
     """Lay out report HTML as PDF bytes in the layout process; the caller's thread just waits."""
-    for attempt in (1, 2):
-        pool = _get_pool()
-        try:
-            return pool.submit(_layout, html, paper, base_url).result(timeout=TIMEOUT_S)
-        except BrokenProcessPool:
-            # The layout process died (killed, out of memory): start a fresh one, once.
-            _discard(pool)
-            if attempt == 2:
-                raise UnavailableError("The PDF layout process stopped; try again.") from None
-        except TimeoutError:
-            _discard(pool)
-            raise UnavailableError(
-                f"The PDF layout took longer than {TIMEOUT_S:g} s and was stopped."
-            ) from None
-    raise AssertionError("unreachable")
+    try:
+        return _submit(html, paper, base_url)
+    except BrokenProcessPool:
+        pass  # the layout process died (killed, out of memory): once more, in a fresh one
+    try:
+        return _submit(html, paper, base_url)
+    except BrokenProcessPool:
+        raise UnavailableError("The PDF layout process stopped; try again.") from None
+
+
+def _submit(html: str, paper: str, base_url: str) -> bytes:
+    pool = _get_pool()
+    try:
+        return pool.submit(_layout, html, paper, base_url).result(timeout=TIMEOUT_S)
+    except BrokenProcessPool:
+        _discard(pool)
+        raise
+    except TimeoutError:
+        _discard(pool)
+        raise UnavailableError(
+            f"The PDF layout took longer than {TIMEOUT_S:g} s and was stopped."
+        ) from None
 
 
 def shutdown() -> None:
@@ -81,6 +89,7 @@ def _discard(pool: ProcessPoolExecutor) -> None:
     with _lock:
         if _pool is pool:
             _pool = None
+    # The executor has no public way to stop a running task (3.14 adds terminate_workers).
     for process in list(getattr(pool, "_processes", {}).values()):
         process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
