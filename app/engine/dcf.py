@@ -253,8 +253,6 @@ def _check_block(p: Prepared, lo: int, hi: int) -> None:
 
 def _block(values: dict[str, Array], name: str, lo: int, hi: int) -> Array:
     array = values[name]
-    if lo < 0:  # unflattened inputs: the whole of every array
-        return array
     if name in PER_YEAR:
         return array[lo:hi] if array.ndim == 2 else array
     return array[lo:hi] if array.ndim == 1 else array
@@ -270,10 +268,14 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
 
     The loop runs on the broadcast shape of the inputs it reads, the tail on the full one:
     inputs that only the tail reads (terminal growth, exit multiple, the bridge, shares) never
-    make the year loop longer. With unflattened inputs (`lo` = -1), `out` holds whole arrays.
+    make the year loop longer. With unflattened inputs (a grid), `out` holds whole arrays and
+    `lo`, `hi` are not used.
     """
-    v = {name: _block(p.values, name, lo, hi) for name in p.values}
-    rows: Any = slice(lo, hi) if lo >= 0 else Ellipsis
+    if p.flat:
+        v = {name: _block(p.values, name, lo, hi) for name in p.values}
+        rows: Any = slice(lo, hi)
+    else:
+        v, rows = p.values, Ellipsis
     n = p.years
     wacc = v["wacc"]
     step = 1.0 / (1.0 + wacc)
@@ -383,15 +385,8 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
         np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
         np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
         # The growth a Gordon formula would need to give this terminal value.
-        if tv_disc.shape == shape:  # in place: fresh block-sized arrays cost page faults
-            gap = np.multiply(tv_disc, wacc, out=tmp)
-            gap -= fcff_n
-            fcff_n += tv_disc
-            flows = fcff_n
-        else:
-            gap = tv_disc * wacc - fcff_n
-            flows = fcff_n + tv_disc
-        np.divide(gap, flows, out=out["implied_terminal_growth"][rows])
+        gap = tv_disc * wacc - fcff_n
+        np.divide(gap, fcff_n + tv_disc, out=out["implied_terminal_growth"][rows])
 
 
 def _power(base: Array, exponent: int) -> Array:
@@ -443,7 +438,7 @@ def run(p: Prepared, *, per_year: bool, block: int = BLOCK, threads: int = 1) ->
         whole = {name: np.empty(p.shape) for name in SUMMARY}
         if per_year:
             whole |= {name: np.empty((*p.shape, p.years)) for name in DETAIL}
-        kernel(p, whole, -1, -1, per_year)
+        kernel(p, whole, 0, 0, per_year)
         return whole
     size = int(np.prod(p.shape, dtype=np.int64))
     out = {name: np.empty(size) for name in SUMMARY}
