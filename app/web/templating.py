@@ -1,12 +1,14 @@
 """The one Jinja environment, used by pages, HTMX fragments and the PDF."""
 
 import hashlib
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.web.formatting import FILTERS
@@ -53,6 +55,17 @@ def is_web_link(url: object) -> bool:
 
 
 templates.env.tests["web_link"] = is_web_link
+
+CITE = Markup('<a class="cite" href="#source-{0}">{0}</a>')
+
+
+def cite_links(keys: Iterable[str]) -> Markup:
+    """Source keys (S1, S2, ...) as links to the sources list: one markup for every figure
+    and input that cites a source, on the page and in the PDF."""
+    return Markup("").join(CITE.format(key) for key in keys)
+
+
+templates.env.filters["cite_links"] = cite_links
 
 
 def compile_all() -> None:
