@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.web.formatting import FILTERS
@@ -56,13 +56,20 @@ def is_web_link(url: object) -> bool:
 
 templates.env.tests["web_link"] = is_web_link
 
-CITE = Markup('<a class="cite" href="#source-{0}">{0}</a>')
-
 
 def cite_links(keys: Iterable[str]) -> Markup:
     """Source keys (S1, S2, ...) as links to the sources list: one markup for every figure
-    and input that cites a source, on the page and in the PDF."""
-    return Markup("").join(CITE.format(key) for key in keys)
+    and input that cites a source, on the page and in the PDF.
+
+    Escaped and joined as plain strings: `Markup.format` runs Python's string.Formatter per
+    link, which was a sixth of a deal page's time.
+
+    >>> print(cite_links(["S1", "<b>"]))
+    <a class="cite" href="#source-S1">S1</a><a class="cite" href="#source-&lt;b&gt;">&lt;b&gt;</a>
+    """
+    return Markup(
+        "".join(f'<a class="cite" href="#source-{key}">{key}</a>' for key in map(escape, keys))
+    )
 
 
 templates.env.filters["cite_links"] = cite_links
