@@ -4,7 +4,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,14 +20,16 @@ def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_CURRENT = (
+    select(AssumptionSet)
+    .join(AssumptionHead, AssumptionHead.assumption_set_id == AssumptionSet.id)
+    .where(AssumptionHead.deal_id == bindparam("deal"))
+)
+
+
 def current_version(session: Session, deal_id: int) -> AssumptionSet | None:
-    """The deal's current version (one query: the head's version by a join)."""
-    stmt = (
-        select(AssumptionSet)
-        .join(AssumptionHead, AssumptionHead.assumption_set_id == AssumptionSet.id)
-        .where(AssumptionHead.deal_id == deal_id)
-    )
-    return session.scalars(stmt).one_or_none()
+    """The deal's current version (one query: the head's version by a join, built once)."""
+    return session.scalars(_CURRENT, {"deal": deal_id}).one_or_none()
 
 
 def list_versions(session: Session, deal_id: int) -> list[AssumptionSet]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -188,15 +188,18 @@ def start_session(session: Session, user: User, address: str, lifetime: timedelt
     return NewSession(token, row)
 
 
+_SESSION_USER = (
+    select(LoginSession, User)
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.token_hash == bindparam("token"))
+)
+
+
 def session_user(session: Session, token: str, idle: timedelta) -> tuple[LoginSession, User] | None:
     """The live session of a cookie's token and its user, or None (expired, idle, revoked).
 
     One query for both (every page request asks)."""
-    found = session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == digest(token))
-    ).first()
+    found = session.execute(_SESSION_USER, {"token": digest(token)}).first()
     now = utcnow()
     if found is None:
         return None

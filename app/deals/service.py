@@ -2,10 +2,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from slugify import slugify
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -59,12 +60,23 @@ class DealPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
+_ON_TEAM = exists().where(DealMember.deal_id == Deal.id, DealMember.user_id == bindparam("viewer"))
+
+
+def _team_only(viewer: Principal | None) -> bool:
+    return viewer is not None and not viewer.is_admin
+
+
 def visible(stmt: Any, viewer: Principal | None) -> Any:
-    """Only the deals `viewer` may know exist: their teams' (admins: all; None: the system)."""
-    if viewer is None or viewer.is_admin:
-        return stmt
-    on_team = exists().where(DealMember.deal_id == Deal.id, DealMember.user_id == viewer.user_id)
-    return stmt.where(on_team)
+    """Only the deals `viewer` may know exist: their teams' (admins: all; None: the system).
+
+    The viewer is a bound parameter (`viewer_params`), so a prebuilt statement serves all."""
+    return stmt.where(_ON_TEAM) if _team_only(viewer) else stmt
+
+
+def viewer_params(viewer: Principal | None) -> dict[str, int]:
+    """The parameters `visible` binds."""
+    return {"viewer": viewer.user_id} if viewer is not None and _team_only(viewer) else {}
 
 
 def list_deals(
@@ -98,7 +110,8 @@ def list_deals(
         stmt = stmt.where(or_(acquirer.sector == query.sector, target.sector == query.sector))
     if query.consideration_type:
         stmt = stmt.where(Deal.consideration_type == query.consideration_type)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    params = viewer_params(viewer)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()), params) or 0
     if query.sort == "equity_value":
         equity = aliased(DealFact)
         stmt = stmt.outerjoin(equity, (equity.deal_id == Deal.id) & (equity.key == "equity_value"))
@@ -120,7 +133,7 @@ def list_deals(
         .offset((query.page - 1) * query.per_page)
         .limit(query.per_page)
     )
-    return DealPage(list(session.scalars(stmt)), total, query)
+    return DealPage(list(session.scalars(stmt, params)), total, query)
 
 
 HEADLINE_KEYS = (
@@ -150,16 +163,27 @@ _FACTS = DealFact.__table__
 _SOURCES = DealSource.__table__
 
 
+_FACTS_OF = select(_FACTS).where(_FACTS.c.deal_id == bindparam("deal")).order_by(_FACTS.c.position)
+_SOURCES_OF = (
+    select(_SOURCES).where(_SOURCES.c.deal_id == bindparam("deal")).order_by(_SOURCES.c.position)
+)
+
+
 def facts_of(session: Session, deal_id: int) -> tuple[list[Any], list[Any]]:
     """A deal's facts and sources, in order, as read-only rows for pages to show (the deal
     page reads them on every view; loading them as ORM objects took twice as long)."""
-    facts = session.execute(
-        select(_FACTS).where(_FACTS.c.deal_id == deal_id).order_by(_FACTS.c.position)
-    ).all()
-    sources = session.execute(
-        select(_SOURCES).where(_SOURCES.c.deal_id == deal_id).order_by(_SOURCES.c.position)
-    ).all()
+    facts = session.execute(_FACTS_OF, {"deal": deal_id}).all()
+    sources = session.execute(_SOURCES_OF, {"deal": deal_id}).all()
     return list(facts), list(sources)
+
+
+@cache
+def _by_slug(full: bool, team_only: bool) -> Select[tuple[Deal]]:
+    """The deal lookup of every page, built once: a statement made per request cost more
+    than the query (SQLAlchemy caches its SQL, but builds and keys the expression each time)."""
+    stmt = select(Deal).options(*(_FULL if full else _FULL[:2]))
+    stmt = stmt.where(Deal.slug == bindparam("slug"), Deal.deleted_at.is_(None))
+    return stmt.where(_ON_TEAM) if team_only else stmt
 
 
 def get_deal(session: Session, slug: str, *, viewer: Principal | None, full: bool = True) -> Deal:
@@ -167,9 +191,8 @@ def get_deal(session: Session, slug: str, *, viewer: Principal | None, full: boo
 
     `full=False` loads its companies but not its facts and sources (a recompute needs none).
     """
-    options = _FULL if full else _FULL[:2]
-    stmt = select(Deal).options(*options).where(Deal.slug == slug, Deal.deleted_at.is_(None))
-    deal = session.scalars(visible(stmt, viewer)).one_or_none()
+    stmt = _by_slug(full, _team_only(viewer))
+    deal = session.scalars(stmt, {"slug": slug} | viewer_params(viewer)).one_or_none()
     if deal is None:
         raise NotFoundError(f"No deal called {slug!r}.", field="slug")
     return deal
@@ -184,7 +207,7 @@ def sectors(session: Session, *, viewer: Principal | None) -> list[str]:
             .join(Deal, side == Company.id)
             .where(Company.sector.is_not(None), Deal.deleted_at.is_(None))
         )
-        names.update(session.scalars(visible(stmt, viewer)).all())
+        names.update(session.scalars(visible(stmt, viewer), viewer_params(viewer)).all())
     return sorted(names)
 
 

@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from app import engine
@@ -475,23 +475,25 @@ def headline_figures(payload: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+_LATEST_RUN = (
+    select(ValuationRun)
+    .options(defer(ValuationRun.results))
+    .where(
+        ValuationRun.assumption_set_id == bindparam("version"),
+        ValuationRun.engine_version == engine.ENGINE_VERSION,
+    )
+    .order_by(ValuationRun.id.desc())
+    .limit(1)
+)
+
+
 def latest_run(session: Session, version: AssumptionSet) -> ValuationRun | None:
     """The newest stored run of this version by the current engine, if any.
 
     Its results (the large JSON) load when first read: a page whose sections are already
     rendered for this run never reads them.
     """
-    stmt = (
-        select(ValuationRun)
-        .options(defer(ValuationRun.results))
-        .where(
-            ValuationRun.assumption_set_id == version.id,
-            ValuationRun.engine_version == engine.ENGINE_VERSION,
-        )
-        .order_by(ValuationRun.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
+    return session.scalars(_LATEST_RUN, {"version": version.id}).first()
 
 
 def run_valuation(
