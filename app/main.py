@@ -1,5 +1,6 @@
 """Application factory: routers, static files, error handlers, database lifecycle."""
 
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -123,6 +124,11 @@ def create_app(
         )
         app.state.session_factory = make_session_factory(engine)
         compile_all()
+        # What start-up loaded (modules, the ORM's mappers, compiled templates: ~150,000
+        # objects) lives as long as the process. Frozen, the collector stops scanning it:
+        # a full collection took 130-230 ms a worker under load, the deal page's p99.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
