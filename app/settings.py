@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     db_pool_timeout: float = 5.0
     """Seconds a request waits for a connection before it is answered 503."""
     db_pool_recycle: int = 1800
+    keepalive_requests: int = 50
+    """About how many requests a keep-alive connection serves before the client is asked to
+    reconnect, so connections spread over the workers (app/web/connections.py); 0: never."""
 
 
 def secret_key(settings: Settings) -> str:

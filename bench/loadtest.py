@@ -11,6 +11,7 @@ the login page or a 403 counts as an error). One JSON line per scenario goes to 
 from __future__ import annotations
 
 import argparse
+import collections
 import html.parser
 import http.cookiejar
 import json
@@ -157,7 +158,7 @@ class Server:
         """Where the request log ends now (server_latency reads the lines after it)."""
         return self.log_path.stat().st_size
 
-    def server_latency(self, mark: int) -> dict[str, float]:
+    def server_latency(self, mark: int) -> dict[str, Any]:
         """Percentiles of the app's own request timings (the JSON log) logged since `mark`.
 
         wrk corrects its latencies for coordinated omission: a response slower than the mean
@@ -168,16 +169,23 @@ class Server:
         with self.log_path.open("rb") as log:
             log.seek(mark)
             lines = log.read().splitlines()
-        times = []
+        times, workers = [], collections.Counter()
         for line in lines:
             try:
-                times.append(float(json.loads(line)["duration_ms"]))
+                entry = json.loads(line)
+                times.append(float(entry["duration_ms"]))
             except (ValueError, KeyError, TypeError):
                 continue
+            workers[entry.get("worker")] += 1
         if len(times) < 2:
             return {}
         cuts = statistics.quantiles(times, n=100)
-        return {"server_p50_ms": round(cuts[49], 1), "server_p99_ms": round(cuts[98], 1)}
+        return {
+            "server_p50_ms": round(cuts[49], 1),
+            "server_p99_ms": round(cuts[98], 1),
+            # How evenly the connections spread: one worker doing it all halves throughput.
+            "requests_per_worker": sorted(workers.values(), reverse=True),
+        }
 
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()

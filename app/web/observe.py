@@ -8,6 +8,7 @@ failure leads straight to its log line. Engine time is the time the request spen
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -108,6 +109,7 @@ def _log(
         "engine_ms": round(engine * 1000, 2),
         "user": getattr(principal, "username", None),
         "client": (scope.get("client") or ("", 0))[0],
+        "worker": os.getpid(),
     }
     if seen["disconnected"]:
         fields["disconnected"] = True

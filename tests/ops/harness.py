@@ -273,9 +273,12 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(database_url: str, folder: Path, workers: int = 2) -> Iterator[Gunicorn]:
+def gunicorn(
+    database_url: str, folder: Path, workers: int = 2, environ: dict[str, str] | None = None
+) -> Iterator[Gunicorn]:
     """Serve `database_url` (migrated and seeded here) with gunicorn on a free loopback port;
-    stop it (SIGTERM, then SIGKILL of its process group) afterwards, whatever happens."""
+    stop it (SIGTERM, then SIGKILL of its process group) afterwards, whatever happens.
+    `environ` adds settings (or replaces the ones set here)."""
     if not GUNICORN.exists():
         unavailable(f"gunicorn is not installed at {GUNICORN}")
     prepare(database_url)
@@ -291,6 +294,7 @@ def gunicorn(database_url: str, folder: Path, workers: int = 2) -> Iterator[Guni
         "FAST_PASSWORD_HASHING": "true",
         "DB_POOL_TIMEOUT": "3",
         "PYTHONUNBUFFERED": "1",  # log lines reach the file as they are written
+        **(environ or {}),
     }
     log = folder / "gunicorn.log"
     with log.open("wb") as out:
