@@ -59,6 +59,10 @@ def test_by_default_a_connection_serves_many_requests_then_is_recycled(tmp_path:
             conn.close()
         # One in 50 on average (binomial: 10 +- 3); 0 or 30+ would be odds of under 1e-4.
         assert 1 <= closes < 30
-        served = [line for line in server.log_lines() if line.get("path") == "/healthz"]
-        assert len(served) >= 500
-        assert {line["worker"] for line in served} <= server.workers()  # logged by its worker
+
+        def served() -> list[dict]:
+            return [line for line in server.log_lines() if line.get("path") == "/healthz"]
+
+        # A request's line is written after its response is sent: wait for the last ones.
+        ops.wait_until(lambda: len(served()) >= 500, 10, "every request's log line")
+        assert {line["worker"] for line in served()} <= server.workers()  # logged by its worker

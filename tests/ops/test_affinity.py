@@ -1,0 +1,48 @@
+"""Workers keep to CPUs of their own (gunicorn.conf.py's WORKER_CPU_AFFINITY), and a worker
+that replaces a dead one takes the CPU it left."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.ops import harness as ops
+
+pytestmark = pytest.mark.postgres
+
+
+def _placement(server: ops.Gunicorn) -> dict[int, set[int]]:
+    return {pid: os.sched_getaffinity(pid) for pid in server.workers()}
+
+
+def test_each_worker_keeps_to_its_own_cpu_and_a_replacement_takes_the_freed_one(
+    tmp_path: Path,
+) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    with ops.scratch_database("affinity") as url, ops.gunicorn(url, tmp_path) as server:
+        placement = _placement(server)
+        assert all(len(mask) == 1 for mask in placement.values())
+        used = sorted(cpu for mask in placement.values() for cpu in mask)
+        assert used == (cpus[:2] if len(cpus) >= 2 else cpus * 2)
+
+        victim, (freed,) = next(iter(placement.items()))
+        os.kill(victim, signal.SIGKILL)
+        ops.wait_until(lambda: len(server.workers() - {victim}) == 2, 30, "a replacement worker")
+        after = _placement(server)
+        assert sorted(cpu for mask in after.values() for cpu in mask) == used
+        (newcomer,) = set(after) - set(placement)
+        assert after[newcomer] == {freed} or len(cpus) == 1
+        assert ops.call(server.base, "GET", "/healthz").status == 200
+
+
+def test_affinity_can_be_left_to_the_scheduler(tmp_path: Path) -> None:
+    environ = {"WORKER_CPU_AFFINITY": "false"}
+    with (
+        ops.scratch_database("affinity") as url,
+        ops.gunicorn(url, tmp_path, environ=environ) as server,
+    ):
+        everywhere = os.sched_getaffinity(0)
+        assert all(mask == everywhere for mask in _placement(server).values())
