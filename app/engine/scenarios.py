@@ -70,20 +70,26 @@ def _rule_breaks(p: Prepared, values: Mapping[str, Array], guard: float) -> dict
     scenario never gets a value a typed-in one could not), plus the Gordon spread guard.
     """
 
-    def per_scenario(mask: Array) -> Array:
-        """A per-year mask reduced over years: (N, years) -> (N,); shared (years,) -> ()."""
-        return mask.any(axis=-1)
-
     def v(name: str) -> Array:
         return np.asarray(values[name])
+
+    def any_year(name: str, low: float, high: float = math.inf, at_low: bool = False) -> Array:
+        """Scenarios with a year outside [low, high] (or at `low` too): (N, years) -> (N,),
+        shared (years,) -> (). Decided from the span when no year is out, the usual case:
+        a mask over every scenario-year, reduced along the short year axis, cost more."""
+        x = v(name)
+        smallest, largest = (float(x.min()), float(x.max())) if x.size else (low, low)
+        if (smallest > low or (smallest == low and not at_low)) and largest <= high:
+            return np.zeros(x.shape[:-1], dtype=bool)
+        return ((x <= low if at_low else x < low) | (x > high)).any(axis=-1)
 
     rules = {
         "WACC at or below zero": v("wacc") <= 0,
         "tax rate outside [0, 1)": (v("tax_rate") < 0) | (v("tax_rate") >= 1),
-        "revenue growth at or below -100%": per_scenario(v("revenue_growth") <= -1.0),
-        "EBIT margin outside [-100%, 100%]": per_scenario(np.abs(v("ebit_margin")) > 1.0),
-        "D&A or capex below zero": per_scenario(v("da_pct_revenue") < 0)
-        | per_scenario(v("capex_pct_revenue") < 0),
+        "revenue growth at or below -100%": any_year("revenue_growth", -1.0, at_low=True),
+        "EBIT margin outside [-100%, 100%]": any_year("ebit_margin", -1.0, 1.0),
+        "D&A or capex below zero": any_year("da_pct_revenue", 0.0)
+        | any_year("capex_pct_revenue", 0.0),
         "NWC share of revenue outside [-100%, 100%]": np.abs(v("nwc_pct_revenue")) > 1.0,
         "base revenue at or below zero": v("base_revenue") <= 0,
         "diluted shares at or below zero": v("diluted_shares") <= 0,

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from app.engine import DCFInputs, Distribution, EngineInputError, dcf, dcf_grid, monte_carlo_dcf
+from app.engine.checks import MIN_SPREAD
+from app.engine.dcf import prepare
+from app.engine.scenarios import _rule_breaks
 
 BASE = DCFInputs(
     base_revenue=1.0e9,
@@ -121,6 +124,30 @@ def test_every_rule_a_single_valuation_enforces_is_counted() -> None:
     margin = monte_carlo_dcf(BASE, {"ebit_margin": Distribution("normal", sd=0.5)}, 20_000, seed=6)
     # Ten years per path: one year beyond |margin| 1 rejects the whole path.
     assert margin.rejected_by_rule["EBIT margin outside [-100%, 100%]"] == margin.n_rejected > 0
+
+
+@pytest.mark.parametrize(
+    ("field", "edge", "beyond", "edge_breaks", "rule"),
+    [
+        ("revenue_growth", -1.0, -1.5, True, "revenue growth at or below -100%"),
+        ("ebit_margin", 1.0, 1.0001, False, "EBIT margin outside [-100%, 100%]"),
+        ("ebit_margin", -1.0, -1.0001, False, "EBIT margin outside [-100%, 100%]"),
+        ("capex_pct_revenue", 0.0, -0.0001, False, "D&A or capex below zero"),
+        ("da_pct_revenue", 0.0, -0.0001, False, "D&A or capex below zero"),
+    ],
+)
+def test_a_path_with_one_year_past_a_per_year_rule_breaks_it(
+    field: str, edge: float, beyond: float, edge_breaks: bool, rule: str
+) -> None:
+    """Four paths: fine, one year at the rule's edge, one year beyond it, fine; and all four
+    fine (decided without a mask, from the span)."""
+    p = prepare(BASE)
+    paths = np.full((4, 10), 0.05)
+    paths[1, 3], paths[2, 7] = edge, beyond
+    broken = _rule_breaks(p, p.values | {field: paths}, MIN_SPREAD)[rule]
+    assert broken.tolist() == [False, edge_breaks, True, False]
+    fine = _rule_breaks(p, p.values | {field: np.full((4, 10), 0.05)}, MIN_SPREAD)[rule]
+    assert fine.tolist() == [False] * 4
 
 
 def test_distributions_have_their_stated_moments() -> None:
