@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -108,8 +109,14 @@ def _start() -> None:
     the start-up objects frozen and a large first-generation threshold, the collector stops
     rescanning them a thousand times per report (it cost about a sixth of the layout); one
     full collection after each report (see _layout) frees them.
+
+    It may run on any CPU: the worker that started it may keep to one (WORKER_CPU_AFFINITY),
+    and a layout on the worker's own core would take turns with its requests. Every CPU is
+    asked for; the kernel keeps the ones this process may use (a container's cpuset).
     """
     global _fonts
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, range(os.cpu_count() or 1))
     try:
         from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration

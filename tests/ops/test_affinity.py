@@ -7,6 +7,7 @@ import os
 import signal
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.ops import harness as ops
@@ -18,6 +19,15 @@ def _placement(server: ops.Gunicorn) -> dict[int, set[int]]:
     return {pid: os.sched_getaffinity(pid) for pid in server.workers()}
 
 
+def _layout_processes(worker: int) -> list[int]:
+    """The worker's spawned layout process (not multiprocessing's resource tracker)."""
+    return [
+        child.pid
+        for child in psutil.Process(worker).children()
+        if any("spawn_main" in part for part in child.cmdline())
+    ]
+
+
 def test_each_worker_keeps_to_its_own_cpu_and_a_replacement_takes_the_freed_one(
     tmp_path: Path,
 ) -> None:
@@ -27,6 +37,20 @@ def test_each_worker_keeps_to_its_own_cpu_and_a_replacement_takes_the_freed_one(
         assert all(len(mask) == 1 for mask in placement.values())
         used = sorted(cpu for mask in placement.values() for cpu in mask)
         assert used == (cpus[:2] if len(cpus) >= 2 else cpus * 2)
+
+        # A worker's PDF layout process may run anywhere: beside its worker it would take
+        # turns with that worker's requests.
+        pdf = ops.call(
+            server.base,
+            "GET",
+            f"/deals/{ops.SLUG}/report.pdf",
+            headers=ops.login_headers(server.base),
+            timeout=60,
+        )
+        assert pdf.status == 200 and pdf.body.startswith(b"%PDF-")
+        layouts = [pid for worker in placement for pid in _layout_processes(worker)]
+        assert len(layouts) == 1
+        assert os.sched_getaffinity(layouts[0]) == set(cpus)
 
         victim, (freed,) = next(iter(placement.items()))
         os.kill(victim, signal.SIGKILL)
