@@ -63,20 +63,17 @@ class DealPage:
 _ON_TEAM = exists().where(DealMember.deal_id == Deal.id, DealMember.user_id == bindparam("viewer"))
 
 
-def _team_only(viewer: Principal | None) -> bool:
-    return viewer is not None and not viewer.is_admin
+def viewer_params(viewer: Principal | None) -> dict[str, int]:
+    """The parameters `visible` binds: the viewer, unless they see every deal (admins; None
+    is the system)."""
+    return {} if viewer is None or viewer.is_admin else {"viewer": viewer.user_id}
 
 
 def visible(stmt: Any, viewer: Principal | None) -> Any:
-    """Only the deals `viewer` may know exist: their teams' (admins: all; None: the system).
+    """Only the deals `viewer` may know exist: their teams'.
 
     The viewer is a bound parameter (`viewer_params`), so a prebuilt statement serves all."""
-    return stmt.where(_ON_TEAM) if _team_only(viewer) else stmt
-
-
-def viewer_params(viewer: Principal | None) -> dict[str, int]:
-    """The parameters `visible` binds."""
-    return {"viewer": viewer.user_id} if viewer is not None and _team_only(viewer) else {}
+    return stmt.where(_ON_TEAM) if viewer_params(viewer) else stmt
 
 
 def list_deals(
@@ -191,8 +188,8 @@ def get_deal(session: Session, slug: str, *, viewer: Principal | None, full: boo
 
     `full=False` loads its companies but not its facts and sources (a recompute needs none).
     """
-    stmt = _by_slug(full, _team_only(viewer))
-    deal = session.scalars(stmt, {"slug": slug} | viewer_params(viewer)).one_or_none()
+    params = viewer_params(viewer)
+    deal = session.scalars(_by_slug(full, bool(params)), {"slug": slug} | params).one_or_none()
     if deal is None:
         raise NotFoundError(f"No deal called {slug!r}.", field="slug")
     return deal
