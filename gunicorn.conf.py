@@ -32,10 +32,11 @@ control_socket_disable = not control_socket
 if not control_socket:
     del control_socket  # gunicorn validates the setting even when the socket is off
 
-worker_cpu_affinity = os.environ.get("WORKER_CPU_AFFINITY", "true").lower() in ("1", "true", "yes")
+worker_cpu_affinity = os.environ.get("WORKER_CPU_AFFINITY", "false").lower() in ("1", "true", "yes")
 """Each worker keeps to one CPU (of those this process may use), the least taken by its live
-siblings. A worker the scheduler moves between cores finds its caches cold: pinned, a deal
-page cost 10% less CPU, and 2 workers served 305-317 deal pages/s instead of 266-278."""
+siblings. Off by default. Pinned, the interactive pages cost about 10% less CPU (a worker the
+scheduler moves between cores finds its caches cold), but PDFs laid out while every core is
+busy starved: in a 5-minute soak they took up to 42 s and 7 passed wrk's 30 s timeout."""
 
 
 def pre_fork(server: Any, worker: Any) -> None:

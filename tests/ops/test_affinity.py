@@ -1,5 +1,6 @@
-"""Workers keep to CPUs of their own (gunicorn.conf.py's WORKER_CPU_AFFINITY), and a worker
-that replaces a dead one takes the CPU it left."""
+"""With WORKER_CPU_AFFINITY (gunicorn.conf.py; off by default) workers keep to CPUs of their
+own, a worker that replaces a dead one takes the CPU it left, and the PDF layout process may
+run anywhere."""
 
 from __future__ import annotations
 
@@ -32,7 +33,11 @@ def test_each_worker_keeps_to_its_own_cpu_and_a_replacement_takes_the_freed_one(
     tmp_path: Path,
 ) -> None:
     cpus = sorted(os.sched_getaffinity(0))
-    with ops.scratch_database("affinity") as url, ops.gunicorn(url, tmp_path) as server:
+    environ = {"WORKER_CPU_AFFINITY": "true"}
+    with (
+        ops.scratch_database("affinity") as url,
+        ops.gunicorn(url, tmp_path, environ=environ) as server,
+    ):
         placement = _placement(server)
         assert all(len(mask) == 1 for mask in placement.values())
         used = sorted(cpu for mask in placement.values() for cpu in mask)
@@ -62,11 +67,7 @@ def test_each_worker_keeps_to_its_own_cpu_and_a_replacement_takes_the_freed_one(
         assert ops.call(server.base, "GET", "/healthz").status == 200
 
 
-def test_affinity_can_be_left_to_the_scheduler(tmp_path: Path) -> None:
-    environ = {"WORKER_CPU_AFFINITY": "false"}
-    with (
-        ops.scratch_database("affinity") as url,
-        ops.gunicorn(url, tmp_path, environ=environ) as server,
-    ):
+def test_by_default_placement_is_left_to_the_scheduler(tmp_path: Path) -> None:
+    with ops.scratch_database("affinity") as url, ops.gunicorn(url, tmp_path) as server:
         everywhere = os.sched_getaffinity(0)
         assert all(mask == everywhere for mask in _placement(server).values())
