@@ -15,12 +15,12 @@ from markdown_it import MarkdownIt
 
 from app.assumptions.formats.rows import flatten, unit_of
 from app.deals.service import split_facts
-from app.paths import DOCS_DIR
+from app.paths import DOCS_DIR, TEMPLATES_DIR
 from app.reports import layout
 from app.reports.layout import PAPERS
 from app.reports.service import ReportSource
 from app.valuation.charts import charts
-from app.web.templating import TEMPLATES_DIR, templates
+from app.web.templating import templates
 
 METHODOLOGY = DOCS_DIR / "methodology.md"
 

@@ -9,8 +9,8 @@ import signal
 import pytest
 
 from app.errors import UnavailableError
+from app.paths import TEMPLATES_DIR
 from app.reports import layout
-from app.web.templating import TEMPLATES_DIR
 
 HTML = "<h1>Layout check</h1><p>Value per share $20.40</p>"
 
