@@ -295,8 +295,12 @@ def monte_carlo_dcf(
         values = dict(p.values)
         # Sorted, so the draws do not depend on how a mapping (or a JSONB column) orders keys.
         for field, spec in sorted(distributions.items()):
-            shape = (size, p.years) if field in per_year and field in PER_YEAR else (size,)
-            draw = spec.sample(rng, shape, dtype)
+            if field in per_year and field in PER_YEAR:
+                # Drawn year by year, (years, size), and seen as its (size, years) transpose:
+                # each year the kernel reads is then one contiguous row.
+                draw = spec.sample(rng, (p.years, size), dtype).T
+            else:
+                draw = spec.sample(rng, (size,), dtype)
             base_value = p.values[field]
             if field in PER_YEAR and draw.ndim == 1:
                 draw = draw[:, np.newaxis]
