@@ -379,14 +379,18 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     equity = out["equity_value"][rows]
     np.add(ev, bridge, out=equity)
     np.divide(equity, v["diluted_shares"], out=out["value_per_share"][rows])
-    np.multiply(tv_disc, _power(1.0 + wacc, n), out=out["terminal_value"][rows])
+    if "terminal_value" in out:
+        np.multiply(tv_disc, _power(1.0 + wacc, n), out=out["terminal_value"][rows])
     # A zero EV, EBITDA or FCFF leaves its ratio undefined: NaN, quietly (callers show "n/a").
     with np.errstate(divide="ignore", invalid="ignore"):
-        np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
-        np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
-        # The growth a Gordon formula would need to give this terminal value.
-        gap = tv_disc * wacc - fcff_n
-        np.divide(gap, fcff_n + tv_disc, out=out["implied_terminal_growth"][rows])
+        if "tv_share_of_ev" in out:
+            np.divide(pv_tv, ev, out=out["tv_share_of_ev"][rows])
+        if "implied_exit_multiple" in out:
+            np.divide(tv_disc, ebitda_n, out=out["implied_exit_multiple"][rows])
+        if "implied_terminal_growth" in out:
+            # The growth a Gordon formula would need to give this terminal value.
+            gap = tv_disc * wacc - fcff_n
+            np.divide(gap, fcff_n + tv_disc, out=out["implied_terminal_growth"][rows])
 
 
 def _power(base: Array, exponent: int) -> Array:
@@ -415,6 +419,8 @@ SUMMARY = (
     "implied_exit_multiple",
     "implied_terminal_growth",
 )
+REQUIRED = ("enterprise_value", "pv_terminal_value", "equity_value", "value_per_share")
+"""The summary results the kernel always fills; the others only when `out` holds them."""
 DETAIL = (
     "revenue",
     "ebit",
@@ -429,19 +435,28 @@ DETAIL = (
 )
 
 
-def run(p: Prepared, *, per_year: bool, block: int = BLOCK, threads: int = 1) -> dict[str, Array]:
+def run(
+    p: Prepared,
+    *,
+    per_year: bool,
+    block: int = BLOCK,
+    threads: int = 1,
+    outputs: tuple[str, ...] = SUMMARY,
+) -> dict[str, Array]:
     """Run the kernel over all scenarios of prepared inputs, block by block.
 
     Blocks write disjoint slices and share nothing, so any thread count gives the same bits.
+    Summary results not in `outputs` (nor REQUIRED) are not computed.
     """
+    names = tuple(dict.fromkeys((*REQUIRED, *outputs)))
     if not p.flat:  # one broadcast call over the inputs' own shapes (a grid)
-        whole = {name: np.empty(p.shape) for name in SUMMARY}
+        whole = {name: np.empty(p.shape) for name in names}
         if per_year:
             whole |= {name: np.empty((*p.shape, p.years)) for name in DETAIL}
         kernel(p, whole, 0, 0, per_year)
         return whole
     size = int(np.prod(p.shape, dtype=np.int64))
-    out = {name: np.empty(size) for name in SUMMARY}
+    out = {name: np.empty(size) for name in names}
     if per_year:
         out |= {name: np.empty((size, p.years)) for name in DETAIL}
 

@@ -23,7 +23,7 @@ from app.engine.checks import MIN_SPREAD, Array
 from app.engine.dcf import (
     PER_SCENARIO,
     PER_YEAR,
-    SUMMARY,
+    REQUIRED,
     DCFInputs,
     Prepared,
     kernel,
@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 PERCENTILES = (5, 25, 50, 75, 95)
+GRID_OUTPUTS = ("enterprise_value", "value_per_share")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,10 @@ def _rule_breaks(p: Prepared, values: Mapping[str, Array], guard: float) -> dict
 def _any(rules: Mapping[str, Array], shape: tuple[int, ...]) -> Array:
     bad = np.zeros(shape, dtype=bool)
     for mask in rules.values():
-        bad |= np.broadcast_to(mask, shape)
+        if np.ndim(mask):
+            bad |= mask  # broadcasts in place
+        elif mask:
+            bad[...] = True
     return bad
 
 
@@ -132,7 +136,7 @@ def dcf_grid(inputs: DCFInputs, guard: float = MIN_SPREAD, **axes: ArrayLike) ->
     p = prepare(varied, guard=False, flatten=False)
     bad = _any(_rule_breaks(p, p.values, guard), p.shape)
     with np.errstate(all="ignore"):  # broken cells may divide by zero; they become NaN
-        out = run(p, per_year=False)
+        out = run(p, per_year=False, outputs=GRID_OUTPUTS)
     ev = np.where(bad, np.nan, out["enterprise_value"])
     per_share = np.where(bad, np.nan, out["value_per_share"])
     return GridResult(
@@ -309,7 +313,7 @@ def monte_carlo_dcf(
         rules = _rule_breaks(block, values, guard)
         by_rule[i] = {name: int(np.broadcast_to(m, (size,)).sum()) for name, m in rules.items()}
         bad = _any(rules, (size,))
-        scratch = {name: np.empty(size) for name in SUMMARY}
+        scratch = {name: np.empty(size) for name in REQUIRED}
         scratch["value_per_share"] = per_share[lo:hi]
         with np.errstate(all="ignore"):  # rejected draws may divide by zero; they are dropped
             kernel(block, scratch, 0, size, per_year=False)

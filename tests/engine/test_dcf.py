@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine import DCFInputs, EngineInputError, dcf
+from app.engine.dcf import REQUIRED, SUMMARY, prepare, run
 
 REL = 1e-9
 
@@ -178,6 +179,19 @@ def test_summary_only_mode_gives_the_same_values() -> None:
     full, summary = dcf(EXAMPLE), dcf(EXAMPLE, per_year=False)
     assert summary.fcff is None
     assert summary.value_per_share == full.value_per_share
+
+
+def test_results_not_asked_for_are_skipped_and_the_rest_keep_their_bits() -> None:
+    """A grid or a Monte Carlo needs EV and value per share only, not the four TV ratios."""
+    rng = np.random.default_rng(3)
+    many = replace(EXAMPLE, wacc=rng.uniform(0.08, 0.12, 1000))
+    p = prepare(many)
+    every = run(p, per_year=False)
+    some = run(p, per_year=False, outputs=("value_per_share",))
+    assert set(every) == set(SUMMARY)
+    assert set(some) == set(REQUIRED)
+    for name in REQUIRED:
+        assert np.array_equal(some[name], every[name])
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from app.engine import DCFInputs, Distribution, EngineInputError, dcf, dcf_grid, monte_carlo_dcf
 from app.engine.checks import MIN_SPREAD
 from app.engine.dcf import prepare
-from app.engine.scenarios import _rule_breaks
+from app.engine.scenarios import _any, _rule_breaks
 
 BASE = DCFInputs(
     base_revenue=1.0e9,
@@ -65,6 +65,15 @@ def test_every_grid_cell_equals_its_single_valuation_bit_for_bit(
             single = dcf(replace(base, **{rows: r, columns: c}))
             assert grid.enterprise_value[i, j] == single.enterprise_value
             assert grid.value_per_share[i, j] == single.value_per_share
+
+
+def test_a_rule_broken_by_a_shared_input_breaks_every_cell() -> None:
+    rows = np.array([[False], [True]])
+    assert _any({"shared": np.bool_(False), "per row": rows}, (2, 3)).tolist() == [
+        [False] * 3,
+        [True] * 3,
+    ]
+    assert _any({"shared": np.bool_(True), "per row": rows}, (2, 3)).all()
 
 
 def test_grid_wacc_by_exit_multiple() -> None:
