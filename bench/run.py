@@ -17,16 +17,19 @@ import tracemalloc
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from app.engine import DCFInputs, Distribution, dcf, dcf_grid, monte_carlo_dcf
+from app.engine.dcf import BLOCK, PER_YEAR
 from app.server import logged_in, seeded_server
 from app.web.csrf import HEADER
 
 N = 1_000_000
 YEARS = 10
 LOOP_SAMPLE = 20_000
+MC_BLOCK = monte_carlo_dcf.__kwdefaults__["block_size"]
 
 
 def _times(fn: Callable[[], object], repeats: int) -> list[float]:
@@ -109,6 +112,7 @@ def bench_dcf() -> None:
     vectorised = dcf(inputs, per_year=False).value_per_share[:LOOP_SAMPLE]
     scalar = [row[2] for row in loop]
     np.testing.assert_allclose(vectorised, scalar, rtol=1e-9)  # the baseline does the same work
+    floor = _times(lambda: _move_only(inputs, threads=2), repeats=15)
     _line(
         "dcf_1e6_scenarios",
         times,
@@ -118,7 +122,27 @@ def bench_dcf() -> None:
         dtype="float64",
         threads=2,
         one_thread_median_s=round(statistics.median(one_thread), 6),
+        memory_floor_s=round(statistics.median(floor), 6),
     )
+
+
+def _move_only(inputs: DCFInputs, threads: int) -> None:
+    """Only the memory traffic of `dcf`: read each scenario input once, write the 8 results.
+
+    The least any implementation can take on the machine running the bench (reported as
+    `memory_floor_s`); on a machine whose memory is slow it can be most of the DCF's time.
+    """
+    read = [np.asarray(x) for x in (inputs.revenue_growth, inputs.ebit_margin, inputs.wacc)]
+    results = [np.empty(N) for _ in range(8)]  # fresh, as dcf's results are
+
+    def block(lo: int) -> None:
+        for x in read:
+            x[lo : lo + BLOCK].max()
+        for y in results:
+            y[lo : lo + BLOCK] = 0.0
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(block, range(0, N, BLOCK)))
 
 
 DRAWS = {
@@ -146,6 +170,7 @@ def bench_monte_carlo() -> None:
 
     times = _times(lambda: one(2), repeats=7)
     one_thread = _times(lambda: one(1), repeats=3)
+    draws = _times(lambda: _draws_only(threads=2), repeats=7)
     identical = one(1) == one(2)
     tracemalloc.start()
     one(2)
@@ -157,9 +182,30 @@ def bench_monte_carlo() -> None:
         threads=2,
         one_thread_median_s=round(statistics.median(one_thread), 6),
         draws="float32 SFC64, growth and margin per scenario-year, WACC per scenario",
+        draws_median_s=round(statistics.median(draws), 6),
         identical_across_threads=identical,
         peak_mb_growth=round(peak / 1e6, 1),
     )
+
+
+def _draws_only(threads: int) -> None:
+    """Only the random draws of `monte_carlo_dcf`, block by block on the same streams.
+
+    NumPy's ziggurat is most of a Monte Carlo's time; `draws_median_s` says how much on the
+    machine running the bench.
+    """
+    blocks = -(-N // MC_BLOCK)
+    seeds = np.random.SeedSequence(42).spawn(blocks)
+
+    def block(i: int) -> None:
+        rng = np.random.Generator(np.random.SFC64(seeds[i]))
+        size = min(MC_BLOCK, N - i * MC_BLOCK)
+        for field, spec in sorted(DRAWS.items()):
+            shape = (YEARS, size) if field in PER_YEAR else (size,)
+            spec.sample(rng, shape, np.float32)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(block, range(blocks)))
 
 
 def bench_grid() -> None:
