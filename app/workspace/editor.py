@@ -5,7 +5,6 @@ same paths the provenance labels and the validation errors use.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 from cachetools import LRUCache
 from pydantic import ValidationError
 
+from app.assumptions.diff import plain_copy
 from app.assumptions.formats.rows import unit_of
 
 SECTIONS = (
@@ -224,7 +224,7 @@ def apply_edits(
     names: Mapping[str, tuple[str, int | None]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """A copy of `payload` with the form's numbers in place, and unreadable fields' messages."""
-    edited = copy.deepcopy(payload)
+    edited = plain_copy(payload)
     errors: dict[str, str] = {}
     for band in BANDS:
         _apply_band(edited, band, form, errors)
