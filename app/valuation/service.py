@@ -31,13 +31,24 @@ PERCENTILES = (5, 25, 50, 75, 95)
 def _json(value: Any) -> Any:
     """Arrays to lists, non-finite numbers to None (JSON, and PostgreSQL's JSONB, have no NaN).
 
-    A finite array converts in one `tolist()`; only one with a NaN or an infinity is walked
-    value by value (a live preview converts thousands of numbers).
+    An array converts in one `tolist()`, one with a NaN or an infinity by way of an object
+    array with None in their places (a live preview converts thousands of numbers, and a
+    sensitivity grid has broken cells).
+
+    >>> _json({"grid": np.array([[1.5, np.nan], [np.inf, 2.0]]), "n": np.int64(3)})
+    {'grid': [[1.5, None], [None, 2.0]], 'n': 3}
     """
     if isinstance(value, np.ndarray):
         if not value.ndim:
             return _json(value.item())
-        if value.dtype.kind in "iub" or (value.dtype.kind == "f" and np.isfinite(value).all()):
+        if value.dtype.kind == "f":
+            finite = np.isfinite(value)
+            if not finite.all():
+                holes = value.astype(object)
+                holes[~finite] = None
+                return holes.tolist()
+            return value.tolist()
+        if value.dtype.kind in "iub":
             return value.tolist()
         return [_json(v) for v in value.tolist()]
     if isinstance(value, (list, tuple)):
