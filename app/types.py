@@ -57,3 +57,8 @@ def refuse_nul(value: Any) -> Any:
     if has_nul(value):
         raise ValueError("contains a NUL character (\\x00), which cannot be stored")
     return value
+
+
+Text = Annotated[str, AfterValidator(refuse_nul)]
+"""Text a model stores: refused with a NUL in it. A model checks its text fields only, where
+a validator on every field would spend most of its time on numbers."""

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.types import refuse_nul
+from app.types import Text
 
 SCHEMA_VERSION = 1
 
@@ -78,9 +78,9 @@ WidePerYear = list[WideRate]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    """Every text field is `Text` (no NUL; tests/assumptions/test_schemas.py checks them all)."""
 
-    _storable = field_validator("*")(refuse_nul)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
 
 class Basis(StrEnum):
@@ -91,8 +91,8 @@ class Basis(StrEnum):
 
 class Provenance(Model):
     basis: Basis
-    note: str = ""
-    sources: list[str] = Field(default_factory=list)
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
 
 
 class Structure(StrEnum):
@@ -244,8 +244,8 @@ class Bridge(Model):
 
 
 class CompanyModel(Model):
-    name: str
-    ticker: str | None = None
+    name: Text
+    ticker: Text | None = None
     share_price: Price
     shares: ShareCapital
     operating: Operating
@@ -372,7 +372,7 @@ class AssumptionPayload(Model):
     """One version of a deal's assumptions, as saved, uploaded or valued from the CLI."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
-    currency: str = "USD"
+    currency: Text = "USD"
     projection_years: Annotated[int, Field(ge=1, le=30), YEARS]
     first_projection_year: Annotated[int, Field(ge=1900, le=2200)]
     deal_terms: DealTerms
@@ -381,7 +381,7 @@ class AssumptionPayload(Model):
     synergies: Synergies
     financing: Financing = Financing()
     scenarios: ScenarioSettings = ScenarioSettings()
-    provenance: dict[str, Provenance] = Field(default_factory=dict)
+    provenance: dict[Text, Provenance] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _year_lengths(self) -> Self:
