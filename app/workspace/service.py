@@ -58,12 +58,11 @@ def deal_page(
     (unless `wait`): the page says so and fetches the valuation once it has loaded."""
     deal = deals.get_deal(session, slug, viewer=viewer, full=False)
     facts, sources = deals.facts_of(session, deal.id)
-    version = assumptions.current_version(session, deal.id)
+    version = assumptions.current_version(session, deal.id, payload=False)
     run, valuation_error, pending = None, None, False
     if version is not None:
         run = valuation.latest_run(session, version)
-        paths = monte_carlo_paths(version.payload)
-        if run is None and (wait or paths <= SYNCHRONOUS_PATHS):
+        if run is None and (wait or monte_carlo_paths(version.payload) <= SYNCHRONOUS_PATHS):
             try:
                 run = valuation.run_valuation(session, version)
             except EngineInputError as exc:
