@@ -18,11 +18,13 @@ from pydantic import (
 )
 
 from app.deals.models import ConsiderationType, DealStatus, FactBasis, FactUnit
-from app.types import refuse_nul
+from app.types import NO_NUL, Text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NO_NUL
+]
 Key = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,59}$"), NO_NUL
 ]
 RESERVED_SLUGS = {"new"}
 
@@ -36,39 +38,40 @@ def _not_reserved(slug: str) -> str:
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120),
+    NO_NUL,
     AfterValidator(_not_reserved),
 ]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+    """Every text field refuses NUL (`NO_NUL`; tests/test_text_fields.py checks them all)."""
 
-    _storable = field_validator("*")(refuse_nul)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
 
 
 class CompanyIn(StrictModel):
     name: Name
-    ticker: Annotated[str, StringConstraints(max_length=20)] | None = None
-    exchange: Annotated[str, StringConstraints(max_length=40)] | None = None
-    sector: Annotated[str, StringConstraints(max_length=80)] | None = None
-    description: str = ""
+    ticker: Annotated[str, StringConstraints(max_length=20), NO_NUL] | None = None
+    exchange: Annotated[str, StringConstraints(max_length=40), NO_NUL] | None = None
+    sector: Annotated[str, StringConstraints(max_length=80), NO_NUL] | None = None
+    description: Text = ""
 
 
 class SourceIn(StrictModel):
-    key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$")]
-    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,20}$"), NO_NUL]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300), NO_NUL]
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=1000)]  # the column's length
 
 
 class FactIn(StrictModel):
     key: Key
-    label: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    label: Annotated[str, StringConstraints(min_length=1, max_length=200), NO_NUL]
     value: float | None = None
-    text: str | None = None
+    text: Text | None = None
     unit: FactUnit
     basis: FactBasis = FactBasis.PUBLISHED
-    note: str = ""
-    sources: list[str] = Field(default_factory=list)
+    note: Text = ""
+    sources: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _value_matches_unit(self) -> Self:
@@ -94,10 +97,10 @@ class DealCreate(StrictModel):
     announced: date
     status: DealStatus = DealStatus.ANNOUNCED
     status_date: date | None = None
-    consideration: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    consideration: Annotated[str, StringConstraints(min_length=1, max_length=300), NO_NUL]
     consideration_type: ConsiderationType | None = None
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
-    summary: str = ""
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), NO_NUL] = "USD"
+    summary: Text = ""
     sources: list[SourceIn] = Field(default_factory=list)
     facts: list[FactIn] = Field(default_factory=list)
 

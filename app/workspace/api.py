@@ -3,13 +3,13 @@
 from typing import Any
 
 from fastapi import APIRouter, File, Request, UploadFile, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.assumptions.upload import read_capped
 from app.auth.access import Analyst
 from app.db import SessionDep
 from app.deals.service import get_deal
-from app.types import UtcDatetime, refuse_nul
+from app.types import Text, UtcDatetime
 from app.web.api_errors import TOO_LARGE, UNREADABLE, errors
 from app.workspace import uploads
 
@@ -34,10 +34,8 @@ class UploadPreview(BaseModel):
 class ConfirmIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: str
-    note: str = Field("", max_length=2000)
-
-    _storable = field_validator("note")(refuse_nul)
+    token: Text
+    note: Text = Field("", max_length=2000)
 
 
 class ConfirmedVersion(BaseModel):

@@ -1,51 +1,17 @@
-"""Every text an assumption set holds is refused with a NUL in it: PostgreSQL cannot store one.
-
-The check sits on the text fields themselves (`app.types.Text`), not on every field, so the
-guard below makes sure no text field of any model goes without it.
+"""Every text an assumption set holds is refused with a NUL in it, where it is: PostgreSQL
+cannot store one (tests/test_text_fields.py checks every model's text fields carry the check).
 """
 
 import copy
-import inspect
 import json
-from typing import Annotated, Any, get_args, get_origin
 
 import pytest
-from pydantic import AfterValidator, ValidationError
+from pydantic import ValidationError
 
-from app.assumptions import schemas
 from app.assumptions.schemas import AssumptionPayload
 from app.seed import SEED_DIR
-from app.types import refuse_nul
 
-MODELS = [
-    model
-    for _, model in inspect.getmembers(schemas, inspect.isclass)
-    if issubclass(model, schemas.Model) and model is not schemas.Model
-]
 PAYLOAD = json.loads((SEED_DIR / "coreweave-core-scientific.assumptions.json").read_text())
-
-
-def _unchecked_text(annotation: Any, metadata: tuple[Any, ...] | list[Any] = ()) -> bool:
-    """Whether `str` appears somewhere in the annotation without the NUL check on it."""
-    if annotation is str:
-        return not any(isinstance(m, AfterValidator) and m.func is refuse_nul for m in metadata)
-    if get_origin(annotation) is Annotated:
-        base, *more = get_args(annotation)
-        return _unchecked_text(base, more)
-    return any(_unchecked_text(arg) for arg in get_args(annotation))
-
-
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_every_text_field_refuses_nul(model: type[schemas.Model]) -> None:
-    for name, field in model.model_fields.items():
-        assert not _unchecked_text(field.annotation, field.metadata), f"{model.__name__}.{name}"
-
-
-def test_the_guard_sees_bare_text() -> None:
-    assert _unchecked_text(str) and _unchecked_text(list[str]) and _unchecked_text(str | None)
-    assert _unchecked_text(dict[str, float])
-    assert not _unchecked_text(schemas.Text) and not _unchecked_text(dict[schemas.Text, float])
-    assert not _unchecked_text(float) and not _unchecked_text(list[float])
 
 
 @pytest.mark.parametrize(
