@@ -23,6 +23,7 @@ import numpy as np
 
 from app.engine import DCFInputs, Distribution, dcf, dcf_grid, monte_carlo_dcf
 from app.engine.dcf import BLOCK, PER_YEAR
+from app.engine.scenarios import draw_block
 from app.server import logged_in, seeded_server
 from app.web.csrf import HEADER
 
@@ -200,9 +201,7 @@ def _draws_only(threads: int) -> None:
     def block(i: int) -> None:
         rng = np.random.Generator(np.random.SFC64(seeds[i]))
         size = min(MC_BLOCK, N - i * MC_BLOCK)
-        for field, spec in sorted(DRAWS.items()):
-            shape = (YEARS, size) if field in PER_YEAR else (size,)
-            spec.sample(rng, shape, np.float32)
+        draw_block(DRAWS, rng, YEARS, size, frozenset(PER_YEAR), np.float32)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(block, range(blocks)))

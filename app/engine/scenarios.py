@@ -250,6 +250,30 @@ def _apply(base: Array, draw: Array, how: str) -> Array:
     return draw.astype(np.float64)
 
 
+def draw_block(
+    distributions: Mapping[str, Distribution],
+    rng: np.random.Generator,
+    years: int,
+    size: int,
+    per_year: frozenset[str] | set[str],
+    dtype: type,
+) -> dict[str, Array]:
+    """One block's draws, field by field: (size, years) for a per-year input, else (size,).
+
+    Sorted, so the draws do not depend on how a mapping (or a JSONB column) orders keys. A
+    per-year input is drawn year by year, (years, size), and handed on as its transpose:
+    each year the kernel reads is then one contiguous row.
+    """
+    draws = {}
+    for field, spec in sorted(distributions.items()):
+        if field in per_year and field in PER_YEAR:
+            draws[field] = spec.sample(rng, (years, size), dtype).T
+        else:
+            draw = spec.sample(rng, (size,), dtype)
+            draws[field] = draw[:, np.newaxis] if field in PER_YEAR else draw
+    return draws
+
+
 def monte_carlo_dcf(
     base: DCFInputs,
     distributions: Mapping[str, Distribution],
@@ -297,18 +321,8 @@ def monte_carlo_dcf(
         size = hi - lo
         rng = np.random.Generator(np.random.SFC64(seeds[i]))
         values = dict(p.values)
-        # Sorted, so the draws do not depend on how a mapping (or a JSONB column) orders keys.
-        for field, spec in sorted(distributions.items()):
-            if field in per_year and field in PER_YEAR:
-                # Drawn year by year, (years, size), and seen as its (size, years) transpose:
-                # each year the kernel reads is then one contiguous row.
-                draw = spec.sample(rng, (p.years, size), dtype).T
-            else:
-                draw = spec.sample(rng, (size,), dtype)
-            base_value = p.values[field]
-            if field in PER_YEAR and draw.ndim == 1:
-                draw = draw[:, np.newaxis]
-            values[field] = _apply(base_value, draw, spec.apply)
+        for field, draw in draw_block(distributions, rng, p.years, size, per_year, dtype).items():
+            values[field] = _apply(p.values[field], draw, distributions[field].apply)
         block = Prepared((size,), p.years, values, p.method, p.mid_year)
         rules = _rule_breaks(block, values, guard)
         by_rule[i] = {name: int(np.broadcast_to(m, (size,)).sum()) for name, m in rules.items()}
