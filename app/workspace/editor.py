@@ -9,13 +9,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 from pydantic import ValidationError
 
 from app.assumptions.diff import plain_copy
 from app.assumptions.formats.rows import unit_of
+
+if TYPE_CHECKING:
+    from app.assumptions.models import AssumptionSet
 
 SECTIONS = (
     ("Deal terms", "deal_terms"),
@@ -207,14 +210,18 @@ _EDITORS: LRUCache[str, Editor] = LRUCache(maxsize=256)
 _LOCK = Lock()
 
 
-def for_version(payload: dict[str, Any], content_hash: str) -> Editor:
-    """The editor of a saved version, by its content hash (the same payload, the same fields)."""
+def for_version(version: AssumptionSet) -> Editor:
+    """The editor of a saved version, by its content hash (the same payload, the same fields).
+
+    The payload is read only to build an editor not yet kept: a page that shows a kept one
+    never loads it (a large deferred JSON column)."""
     with _LOCK:
-        found = _EDITORS.get(content_hash)
+        found = _EDITORS.get(version.content_hash)
     if found is None:
+        payload = version.payload
         found = Editor(fields := sections(payload), editable_names(payload, fields))
         with _LOCK:
-            _EDITORS[content_hash] = found
+            _EDITORS[version.content_hash] = found
     return found
 
 

@@ -237,7 +237,7 @@ def save_version(
         _, version = service.current(session, slug, user)
         context = {
             "errors": {"": exc.message},
-            "names": editor.for_version(version.payload, version.content_hash).names,
+            "names": editor.for_version(version).names,
             "conflict": exc,
             "slug": slug,
         }

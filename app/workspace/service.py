@@ -93,7 +93,7 @@ def saved_valuation(session: Session, slug: str, viewer: Principal) -> dict[str,
 
 
 def _editor(version: AssumptionSet) -> editor.Editor:
-    return editor.for_version(version.payload, version.content_hash)
+    return editor.for_version(version)
 
 
 def _edited(version: AssumptionSet, form: dict[str, str]) -> tuple[Any, dict[str, str]]:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from app.assumptions.models import AssumptionSet
@@ -194,3 +194,20 @@ def test_monte_carlo_draws_are_editable(client: TestClient, token: str) -> None:
         'id="err-scenarios-monte_carlo-distributions-ebit_margin-sd" class="field-error on"'
         in bad.text
     )
+
+
+def test_a_second_view_reads_no_payload(client: TestClient, token: str, engine: Engine) -> None:
+    """Once a version's editor is built, the page never loads the version's payload again
+    (a large JSON column, decoded on every read): its statements leave that column out."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(URL).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert any("FROM assumption_sets" in s for s in statements)
+    assert not [s for s in statements if "assumption_sets.payload" in s]
