@@ -78,7 +78,7 @@ def deal_page(
         "run": run,
         "pending": pending,
         "valuation_error": valuation_error,
-        "editor": _editor(version).sections if version else None,
+        "editor": editor.for_version(version).sections if version else None,
     }
 
 
@@ -92,13 +92,9 @@ def saved_valuation(session: Session, slug: str, viewer: Principal) -> dict[str,
     return {"deal": deal, "version": version, "run": run, "valuation_error": None}
 
 
-def _editor(version: AssumptionSet) -> editor.Editor:
-    return editor.for_version(version)
-
-
 def _edited(version: AssumptionSet, form: dict[str, str]) -> tuple[Any, dict[str, str]]:
     """The edited payload, validated, or the messages to show beside the fields."""
-    names = _editor(version).names
+    names = editor.for_version(version).names
     edited, errors = editor.apply_edits(version.payload, form, names)
     if errors:
         return None, errors
@@ -124,7 +120,7 @@ def preview(session: Session, slug: str, form: dict[str, str], viewer: Principal
     """Value the editor's unsaved values (a quick Monte Carlo), or the saved run if the edits
     have been undone, so the figures shown always match exactly what the form holds."""
     deal, version = current(session, slug, viewer)
-    result = Preview(deal, version, _editor(version).names)
+    result = Preview(deal, version, editor.for_version(version).names)
     payload, result.errors = _edited(version, form)
     if result.errors:
         return result
@@ -177,7 +173,7 @@ def save(
     deal, version = current(session, slug, user)
     payload, errors = _edited(version, form)
     if errors:
-        return Preview(deal, version, _editor(version).names, errors)
+        return Preview(deal, version, editor.for_version(version).names, errors)
     saved = assumptions.save_version(
         session,
         deal.id,
