@@ -5,7 +5,9 @@ It lives above deals, assumptions and valuation because it shows all of them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
 from types import SimpleNamespace
@@ -121,9 +123,16 @@ MARKED = SimpleNamespace(state=SimpleNamespace(csrf_token=CSRF_MARK, csp_nonce=N
 """A stand-in request whose token and nonce are placeholders, filled in per response."""
 
 
-def kept(request: Request, name: str, key: Any, template: str, context: dict[str, Any]) -> str:
+def kept(
+    request: Request,
+    name: str,
+    key: Any,
+    template: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+) -> str:
     """Markup that is the same for every response but for the CSRF token and CSP nonce,
-    rendered once per key and kept (per app, in the LRU `name`), then filled in."""
+    rendered once per key and kept (per app, in the LRU `name`), then filled in. A callable
+    `context` is only called to render, so a kept key costs no query."""
     state = request.app.state
     with _LOCK:
         if not hasattr(state, name):
@@ -131,7 +140,8 @@ def kept(request: Request, name: str, key: Any, template: str, context: dict[str
         cache: LRUCache[Any, str] = getattr(state, name)
         html = cache.get(key)
     if html is None:
-        html = templates.get_template(template).render({**context, "request": MARKED})
+        values = context() if callable(context) else context
+        html = templates.get_template(template).render({**values, "request": MARKED})
         with _LOCK:
             cache[key] = html
     return html.replace(CSRF_MARK, request.state.csrf_token).replace(
@@ -173,6 +183,11 @@ def deal_page(
     slug: str, request: Request, session: SessionDep, user: Viewer, wait: bool = False
 ) -> HTMLResponse:
     context = service.deal_page(session, slug, user, wait=wait)
+    deal = context["deal"]
+    facts = functools.cache(lambda: service.deal_facts(session, deal))
+    key = (deal.id, deal.revision)  # a shared company's name or ticker is not in these
+    context["headline_html"] = kept(request, "headlines", key, "deals/_headline.html", facts)
+    context["facts_html"] = kept(request, "deal_facts", key, "workspace/_deal_facts.html", facts)
     if context["run"] is not None:
         rendered = saved_sections(request, context["run"], context["version"])
         context |= {"valuation_html": rendered.html, "shown": rendered.shown}

@@ -57,7 +57,6 @@ def deal_page(
     """Everything the deal page shows. A heavy version with no stored run is not valued here
     (unless `wait`): the page says so and fetches the valuation once it has loaded."""
     deal = deals.get_deal(session, slug, viewer=viewer, full=False)
-    facts, sources = deals.facts_of(session, deal.id)
     version = assumptions.current_version(session, deal.id, payload=False)
     run, valuation_error, pending = None, None, False
     if version is not None:
@@ -68,18 +67,22 @@ def deal_page(
             except EngineInputError as exc:
                 valuation_error = str(exc)
         pending = run is None and valuation_error is None
-    headline, other = deals.split_facts(facts)
     return {
         "deal": deal,
-        "headline": headline,
-        "other_facts": other,
-        "sources": sources,
         "version": version,
         "run": run,
         "pending": pending,
         "valuation_error": valuation_error,
         "editor": editor.for_version(version).sections if version else None,
     }
+
+
+def deal_facts(session: Session, deal: Deal) -> dict[str, Any]:
+    """The deal's headline terms, other facts and sources: what the page shows below the
+    header. Any edit of them bumps the deal's revision, so pages may keep their markup by it."""
+    facts, sources = deals.facts_of(session, deal.id)
+    headline, other = deals.split_facts(facts)
+    return {"headline": headline, "other_facts": other, "sources": sources}
 
 
 def saved_valuation(session: Session, slug: str, viewer: Principal) -> dict[str, Any]:

@@ -162,3 +162,23 @@ def test_facts_entered_in_the_form(client: TestClient, token: str) -> None:
     uncited = FORM | facts | {"name": "Other", "facts.1.sources": "S9"}
     response = _post(client, "/deals", uncited, token, htmx=True)
     assert response.status_code == 422 and "unknown source(s) S9" in response.text
+
+
+def test_the_deal_page_shows_an_edit_of_facts_alone(
+    client: TestClient, seeded: Session, token: str
+) -> None:
+    """The page keeps its facts' markup per deal revision: an edit that changes nothing but
+    a fact and a source must still bump the revision, and the next view must show it."""
+    before = client.get("/deals/coreweave-core-scientific").text
+    assert "Press release" not in before and "Reworded source" not in before
+    values = _form_values(client.get("/deals/coreweave-core-scientific/edit").text)
+    values.pop("csrf_token", None)
+    assert values["facts.0.key"] == "exchange_ratio" and values["sources.0.key"] == "S1"
+    values["facts.0.note"] = "Checked against the merger agreement."
+    values["sources.0.title"] = "Reworded source"
+    saved = _post(client, "/deals/coreweave-core-scientific/edit", values, token, htmx=True)
+    assert saved.status_code == 200
+    assert client.get("/api/v1/deals/coreweave-core-scientific").json()["revision"] == 2
+    after = client.get("/deals/coreweave-core-scientific").text
+    assert "Checked against the merger agreement." in after and "Reworded source" in after
+    assert after.count('data-key="exchange_ratio"') == before.count('data-key="exchange_ratio"')
