@@ -170,7 +170,8 @@ def test_the_deal_page_shows_an_edit_of_facts_alone(
     """The page keeps its facts' markup per deal revision: an edit that changes nothing but
     a fact and a source must still bump the revision, and the next view must show it."""
     before = client.get("/deals/coreweave-core-scientific").text
-    assert "Press release" not in before and "Reworded source" not in before
+    assert "Checked against the merger agreement." not in before
+    assert "Reworded source" not in before
     values = _form_values(client.get("/deals/coreweave-core-scientific/edit").text)
     values.pop("csrf_token", None)
     assert values["facts.0.key"] == "exchange_ratio" and values["sources.0.key"] == "S1"
