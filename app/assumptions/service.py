@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assumptions.models import AssumptionHead, AssumptionSet
@@ -27,19 +27,9 @@ _CURRENT = (
 )
 
 
-_CURRENT_HEADER = _CURRENT.options(defer(AssumptionSet.payload))
-
-
-def current_version(
-    session: Session, deal_id: int, *, payload: bool = True
-) -> AssumptionSet | None:
-    """The deal's current version (one query: the head's version by a join, built once).
-
-    `payload=False` leaves the payload, a large JSON document, to load when first read: the
-    deal page shows a version whose editor is already rendered without ever reading it.
-    """
-    stmt = _CURRENT if payload else _CURRENT_HEADER
-    return session.scalars(stmt, {"deal": deal_id}).one_or_none()
+def current_version(session: Session, deal_id: int) -> AssumptionSet | None:
+    """The deal's current version (one query: the head's version by a join, built once)."""
+    return session.scalars(_CURRENT, {"deal": deal_id}).one_or_none()
 
 
 def list_versions(session: Session, deal_id: int) -> list[AssumptionSet]:

@@ -6,17 +6,19 @@ a payload, happens here, inside the request's one transaction.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from app.assumptions import diff
 from app.assumptions import service as assumptions
-from app.assumptions.models import AssumptionSet
+from app.assumptions.models import AssumptionHead, AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, MonteCarlo, canonical
 from app.audit.service import record
 from app.auth.principal import Principal
@@ -25,6 +27,7 @@ from app.deals.models import Deal
 from app.engine import ENGINE_VERSION, EngineInputError
 from app.errors import DomainError, NotFoundError
 from app.valuation import service as valuation
+from app.valuation.models import ValuationRun
 from app.workspace import editor
 
 PREVIEW_PATHS = 10_000
@@ -51,16 +54,43 @@ def monte_carlo_paths(payload: dict[str, Any]) -> int:
     return int(settings.get("scenarios", MonteCarlo.model_fields["scenarios"].default))
 
 
+@functools.cache
+def _page_lookup(team_only: bool) -> Select[tuple[Deal, AssumptionSet | None, ValuationRun | None]]:
+    """The deal page's three lookups in one statement, built once: the deal with its
+    companies, its current version (no payload) and that version's newest run by this engine
+    (no results). Each statement costs a round trip and SQLAlchemy's set-up of its result,
+    and the page is mostly these lookups once its markup is kept."""
+    other = aliased(ValuationRun)
+    newest = (
+        select(func.max(other.id))
+        .where(
+            other.assumption_set_id == AssumptionSet.id,
+            other.engine_version == ENGINE_VERSION,
+        )
+        .scalar_subquery()
+    )
+    return (
+        deals.by_slug(team_only)
+        .add_columns(AssumptionSet, ValuationRun)
+        .outerjoin(AssumptionHead, AssumptionHead.deal_id == Deal.id)
+        .outerjoin(AssumptionSet, AssumptionSet.id == AssumptionHead.assumption_set_id)
+        .outerjoin(ValuationRun, ValuationRun.id == newest)
+        .options(defer(AssumptionSet.payload), defer(ValuationRun.results))
+    )
+
+
 def deal_page(
     session: Session, slug: str, viewer: Principal, *, wait: bool = False
 ) -> dict[str, Any]:
     """Everything the deal page shows. A heavy version with no stored run is not valued here
     (unless `wait`): the page says so and fetches the valuation once it has loaded."""
-    deal = deals.get_deal(session, slug, viewer=viewer, full=False)
-    version = assumptions.current_version(session, deal.id, payload=False)
-    run, valuation_error, pending = None, None, False
+    params = deals.viewer_params(viewer)
+    found = session.execute(_page_lookup(bool(params)), {"slug": slug} | params).one_or_none()
+    if found is None:
+        raise deals.missing(slug)
+    deal, version, run = found
+    valuation_error, pending = None, False
     if version is not None:
-        run = valuation.latest_run(session, version)
         if run is None and (wait or monte_carlo_paths(version.payload) <= SYNCHRONOUS_PATHS):
             try:
                 run = valuation.run_valuation(session, version)

@@ -8,6 +8,9 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from app.assumptions.models import AssumptionSet
+from app.engine import ENGINE_VERSION
+from app.valuation.models import ValuationRun
+from app.valuation.service import run_valuation
 
 URL = "/deals/coreweave-core-scientific"
 
@@ -209,5 +212,41 @@ def test_a_second_view_reads_no_payload(client: TestClient, token: str, engine: 
         assert client.get(URL).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert any("FROM assumption_sets" in s for s in statements)
+    assert any("JOIN assumption_sets" in s for s in statements)
     assert not [s for s in statements if "assumption_sets.payload" in s]
+
+
+def test_the_page_shows_the_newest_run_by_this_engine(
+    client: TestClient, seeded: Session, engine: Engine
+) -> None:
+    """The deal, its current version and that version's newest run by this engine come from
+    one statement; a newer run by another engine version is not this engine's figures."""
+    version = seeded.scalars(select(AssumptionSet)).one()
+    assert client.get(URL).status_code == 200  # values v1 and stores its run
+    newest = run_valuation(seeded, version, seed=4242)
+    older_engine = ValuationRun(
+        assumption_set_id=version.id,
+        engine_version="0.0.1",
+        seed=777,
+        results=newest.results,
+        duration_s=0.5,
+    )
+    seeded.add(older_engine)
+    seeded.commit()
+    assert older_engine.id > newest.id
+    assert client.get(URL).status_code == 200  # renders the new run's sections and keeps them
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get(URL)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    assert f"v1 · engine {ENGINE_VERSION} · seed 4242 ·" in page.text
+    assert "seed 777" not in page.text
+    (lookup,) = [s for s in statements if "valuation_runs" in s or "assumption_sets" in s]
+    assert "FROM deals" in lookup and "JOIN valuation_runs" in lookup
