@@ -15,8 +15,8 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from app import engine
 from app.assumptions.models import AssumptionSet
@@ -486,15 +486,24 @@ def headline_figures(payload: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def newest_run_id(version_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """The id of a version's newest stored run by the current engine (None if there is none),
+    as a subquery: `latest_run` reads by it, and a page may read the run in its own statement."""
+    other = aliased(ValuationRun)
+    return (
+        select(func.max(other.id))
+        .where(
+            other.assumption_set_id == version_id,
+            other.engine_version == engine.ENGINE_VERSION,
+        )
+        .scalar_subquery()
+    )
+
+
 _LATEST_RUN = (
     select(ValuationRun)
     .options(defer(ValuationRun.results))
-    .where(
-        ValuationRun.assumption_set_id == bindparam("version"),
-        ValuationRun.engine_version == engine.ENGINE_VERSION,
-    )
-    .order_by(ValuationRun.id.desc())
-    .limit(1)
+    .where(ValuationRun.id == newest_run_id(bindparam("version")))
 )
 
 
@@ -504,7 +513,7 @@ def latest_run(session: Session, version: AssumptionSet) -> ValuationRun | None:
     Its results (the large JSON) load when first read: a page whose sections are already
     rendered for this run never reads them.
     """
-    return session.scalars(_LATEST_RUN, {"version": version.id}).first()
+    return session.scalars(_LATEST_RUN, {"version": version.id}).one_or_none()
 
 
 def run_valuation(

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy import Select
+from sqlalchemy.orm import Session, defer
 
 from app.assumptions import diff
 from app.assumptions import service as assumptions
@@ -60,21 +60,12 @@ def _page_lookup(team_only: bool) -> Select[tuple[Deal, AssumptionSet | None, Va
     companies, its current version (no payload) and that version's newest run by this engine
     (no results). Each statement costs a round trip and SQLAlchemy's set-up of its result,
     and the page is mostly these lookups once its markup is kept."""
-    other = aliased(ValuationRun)
-    newest = (
-        select(func.max(other.id))
-        .where(
-            other.assumption_set_id == AssumptionSet.id,
-            other.engine_version == ENGINE_VERSION,
-        )
-        .scalar_subquery()
-    )
     return (
         deals.by_slug(team_only)
         .add_columns(AssumptionSet, ValuationRun)
         .outerjoin(AssumptionHead, AssumptionHead.deal_id == Deal.id)
         .outerjoin(AssumptionSet, AssumptionSet.id == AssumptionHead.assumption_set_id)
-        .outerjoin(ValuationRun, ValuationRun.id == newest)
+        .outerjoin(ValuationRun, ValuationRun.id == valuation.newest_run_id(AssumptionSet.id))
         .options(defer(AssumptionSet.payload), defer(ValuationRun.results))
     )
 
