@@ -4,7 +4,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,11 +20,22 @@ def content_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_IS_HEAD = AssumptionHead.assumption_set_id == AssumptionSet.id
+"""A version is current when its deal's head points at it."""
+
 _CURRENT = (
     select(AssumptionSet)
-    .join(AssumptionHead, AssumptionHead.assumption_set_id == AssumptionSet.id)
+    .join(AssumptionHead, _IS_HEAD)
     .where(AssumptionHead.deal_id == bindparam("deal"))
 )
+
+
+def outerjoin_current_version(stmt: Select[Any], deal_id: ColumnElement[int]) -> Select[Any]:
+    """`stmt` joined to the deal's current version (NULLs when it has none), for a use case
+    that reads the version beside other rows in one statement; add `AssumptionSet` to read it."""
+    return stmt.outerjoin(AssumptionHead, AssumptionHead.deal_id == deal_id).outerjoin(
+        AssumptionSet, _IS_HEAD
+    )
 
 
 def current_version(session: Session, deal_id: int) -> AssumptionSet | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from app.assumptions import diff
 from app.assumptions import service as assumptions
-from app.assumptions.models import AssumptionHead, AssumptionSet
+from app.assumptions.models import AssumptionSet
 from app.assumptions.schemas import AssumptionPayload, MonteCarlo, canonical
 from app.audit.service import record
 from app.auth.principal import Principal
@@ -60,11 +60,9 @@ def _page_lookup(team_only: bool) -> Select[tuple[Deal, AssumptionSet | None, Va
     companies, its current version (no payload) and that version's newest run by this engine
     (no results). Each statement costs a round trip and SQLAlchemy's set-up of its result,
     and the page is mostly these lookups once its markup is kept."""
+    with_version = assumptions.outerjoin_current_version(deals.by_slug(team_only), Deal.id)
     return (
-        deals.by_slug(team_only)
-        .add_columns(AssumptionSet, ValuationRun)
-        .outerjoin(AssumptionHead, AssumptionHead.deal_id == Deal.id)
-        .outerjoin(AssumptionSet, AssumptionSet.id == AssumptionHead.assumption_set_id)
+        with_version.add_columns(AssumptionSet, ValuationRun)
         .outerjoin(ValuationRun, ValuationRun.id == valuation.newest_run_id(AssumptionSet.id))
         .options(defer(AssumptionSet.payload), defer(ValuationRun.results))
     )
