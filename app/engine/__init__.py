@@ -50,7 +50,7 @@ from app.engine.wacc import (
     wacc,
 )
 
-ENGINE_VERSION = "1.4.0"
+ENGINE_VERSION = "1.5.0"
 """Stored with every valuation run; bump it whenever any number the engine makes can change."""
 
 __all__ = [

@@ -164,6 +164,36 @@ def exchange_grid(
     )
 
 
+def standard_normals(rng: np.random.Generator, shape: tuple[int, ...], dtype: type) -> Array:
+    """Standard normal draws by the Box-Muller transform, from pairs of uniforms.
+
+    NumPy's ziggurat (`standard_normal`) branches per draw and costs about 10 ns a value here;
+    the transform is five vectorised passes (log, sqrt, cos, sin, products), about half that
+    in float32. Exact in distribution; float32 uniforms bound |z| at sqrt(2 ln 2^24) = 5.77,
+    a tail of 8e-9. Values come in pairs: the first half of the output holds r cos(theta), the
+    second r sin(theta), so an odd count drops the last sine.
+
+    >>> z = standard_normals(np.random.Generator(np.random.SFC64(1)), (200_000,), np.float64)
+    >>> bool(abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01), z.dtype.name
+    (True, 'float64')
+    """
+    size = math.prod(shape)
+    half = (size + 1) // 2
+    radius, angle = rng.random((2, half), dtype=dtype)
+    np.subtract(dtype(1.0), radius, out=radius)  # (0, 1]: the log is finite
+    np.log(radius, out=radius)
+    radius *= dtype(-2.0)
+    np.sqrt(radius, out=radius)
+    angle *= dtype(2.0 * math.pi)
+    z = np.empty(2 * half, dtype=dtype)
+    first, second = z[:half], z[half:]
+    np.cos(angle, out=first)
+    first *= radius
+    np.sin(angle, out=second)
+    second *= radius
+    return z[:size].reshape(shape)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A random input. Parameters by kind:
@@ -203,13 +233,13 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...], dtype: type) -> Array:
         if self.kind == "normal":
-            z = rng.standard_normal(shape, dtype=dtype)
+            z = standard_normals(rng, shape, dtype)
             z *= dtype(self.sd)
             z += dtype(self.mean)
             return z
         if self.kind == "lognormal":
             sigma2 = math.log1p((self.sd / self.mean) ** 2)
-            z = rng.standard_normal(shape, dtype=dtype)
+            z = standard_normals(rng, shape, dtype)
             z *= dtype(math.sqrt(sigma2))
             z += dtype(math.log(self.mean) - sigma2 / 2)
             return np.exp(z, out=z)
@@ -240,6 +270,39 @@ class MonteCarloResult:
     prob_above_offer: float | None
     histogram_counts: tuple[int, ...]
     histogram_edges: tuple[float, ...]
+
+
+def sorted_percentiles(ordered: Array, q: tuple[float, ...]) -> list[float]:
+    """`np.percentile(x, q)` (linear, Hyndman-Fan 7) of sorted `x`, with the same arithmetic.
+
+    np.percentile selects its order statistics with a partition over all the values, which
+    costs more than the sort the histogram needs anyway; on sorted values they are just read.
+
+    >>> sorted_percentiles(np.array([1.0, 2.0, 4.0, 8.0]), (0, 50, 90, 100))
+    [1.0, 3.0, 6.800000000000001, 8.0]
+    """
+    n = ordered.size
+    virtual = (n - 1) * (np.asarray(q, dtype=np.float64) / 100)
+    previous = np.floor(virtual)
+    after = previous + 1
+    previous[virtual >= n - 1] = after[virtual >= n - 1] = n - 1
+    gamma = virtual - previous
+    a, b = ordered[previous.astype(np.intp)], ordered[after.astype(np.intp)]
+    diff = b - a
+    # np.percentile's interpolation, from the nearer neighbour, bit for bit.
+    values = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return values.tolist()
+
+
+def sorted_histogram(ordered: Array, edges: Array) -> Array:
+    """`np.histogram(x, bins=edges)[0]` of sorted `x`: bins [e_i, e_i+1), the last one closed.
+
+    >>> sorted_histogram(np.array([0.0, 0.5, 1.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0]))
+    array([2, 3])
+    """
+    cuts = np.searchsorted(ordered, edges, side="left")
+    cuts[-1] = np.searchsorted(ordered, edges[-1], side="right")
+    return np.diff(cuts)
 
 
 def _apply(base: Array, draw: Array, how: str) -> Array:
@@ -346,8 +409,13 @@ def monte_carlo_dcf(
     n_valid = int(good.size)
     if n_valid == 0:
         raise EngineInputError("distributions", "every draw broke a rule; no valid scenario")
-    lowest, *q, highest = np.percentile(good, [0.5, *PERCENTILES, 99.5])  # one partition
-    counts, edges = np.histogram(good, bins=bins, range=(lowest, highest))
+    mean, std = float(good.mean()), float(good.std())
+    good.sort()  # one sort gives every percentile and the histogram's counts
+    lowest, *q, highest = sorted_percentiles(good, (0.5, *PERCENTILES, 99.5))
+    if lowest == highest:  # one distinct value: a unit-wide range around it, as np.histogram
+        lowest, highest = lowest - 0.5, highest + 0.5
+    edges = np.linspace(lowest, highest, bins + 1)
+    counts = sorted_histogram(good, edges)
     return MonteCarloResult(
         n_requested=n,
         n_valid=n_valid,
@@ -357,8 +425,8 @@ def monte_carlo_dcf(
         },
         seed=seed,
         percentiles={k: float(v) for k, v in zip(PERCENTILES, q, strict=True)},
-        mean=float(good.mean()),
-        std=float(good.std()),
+        mean=mean,
+        std=std,
         prob_above_offer=None if offer_price is None else float((good > offer_price).mean()),
         histogram_counts=tuple(int(c) for c in counts),
         histogram_edges=tuple(float(e) for e in edges),

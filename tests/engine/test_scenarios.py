@@ -4,11 +4,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.engine import DCFInputs, Distribution, EngineInputError, dcf, dcf_grid, monte_carlo_dcf
 from app.engine.checks import MIN_SPREAD
 from app.engine.dcf import prepare
-from app.engine.scenarios import _any, _rule_breaks
+from app.engine.scenarios import (
+    _any,
+    _rule_breaks,
+    sorted_histogram,
+    sorted_percentiles,
+    standard_normals,
+)
 
 BASE = DCFInputs(
     base_revenue=1.0e9,
@@ -229,3 +237,46 @@ def test_grid_axis_no_valuation_takes_is_refused_by_name() -> None:
     with pytest.raises(EngineInputError) as excinfo:
         dcf_grid(BASE, wacc=[-0.01, 0.09], terminal_growth=[0.02])
     assert excinfo.value.field == "wacc"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, 1.5]),
+        min_size=1,
+        max_size=400,
+    )
+)
+def test_percentiles_and_histogram_from_one_sort_equal_numpys(values: list[float]) -> None:
+    """The Monte Carlo reads its percentiles and histogram off one sort; they must be what
+    np.percentile and np.histogram give, value for value (ties and single values included)."""
+    x = np.array(values)
+    q = (0.5, 5, 25, 50, 75, 95, 99.5)
+    ordered = np.sort(x)
+    ours = sorted_percentiles(ordered, q)
+    assert ours == np.percentile(x, q).tolist()
+    lowest, highest = ours[0], ours[-1]
+    counts, edges = np.histogram(x, bins=40, range=(lowest, highest))
+    if lowest == highest:
+        lowest, highest = lowest - 0.5, highest + 0.5
+    ours_edges = np.linspace(lowest, highest, 41)
+    assert ours_edges.tolist() == edges.tolist()
+    assert sorted_histogram(ordered, ours_edges).tolist() == counts.tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_box_muller_normals_are_standard_normal(dtype: type) -> None:
+    rng = np.random.Generator(np.random.SFC64(3))
+    z = standard_normals(rng, (3, 100_001), dtype)  # an odd count: the last sine is dropped
+    assert z.shape == (3, 100_001) and z.dtype == dtype
+    flat = z.astype(np.float64).ravel()
+    assert abs(flat.mean()) < 0.01 and flat.std() == pytest.approx(1.0, abs=0.01)
+    # The tails and the middle where a standard normal has them (Phi(-1.96) = 0.025).
+    assert np.mean(flat < -1.96) == pytest.approx(0.025, abs=0.002)
+    assert np.mean(flat > 1.96) == pytest.approx(0.025, abs=0.002)
+    assert np.mean(np.abs(flat) < 0.674489750196) == pytest.approx(0.5, abs=0.005)
+    assert np.mean(flat**4) == pytest.approx(3.0, abs=0.06)  # kurtosis of a normal
+    # The cosine and sine halves are uncorrelated.
+    half = flat.size // 2
+    assert abs(np.corrcoef(flat[:half], flat[half : 2 * half])[0, 1]) < 0.01
+    assert np.isfinite(flat).all()
