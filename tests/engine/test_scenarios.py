@@ -12,6 +12,7 @@ from app.engine.checks import MIN_SPREAD
 from app.engine.dcf import prepare
 from app.engine.scenarios import (
     _any,
+    _one_to_two,
     _rule_breaks,
     sorted_histogram,
     sorted_percentiles,
@@ -280,3 +281,17 @@ def test_box_muller_normals_are_standard_normal(dtype: type) -> None:
     half = flat.size // 2
     assert abs(np.corrcoef(flat[:half], flat[half : 2 * half])[0, 1]) < 0.01
     assert np.isfinite(flat).all()
+
+
+@pytest.mark.parametrize(("dtype", "bits"), [(np.float32, 23), (np.float64, 52)])
+def test_uniforms_from_raw_words_fill_one_to_two(dtype: type, bits: int) -> None:
+    """The Box-Muller transform's uniforms: every mantissa bit random, nothing outside [1, 2)."""
+    u = _one_to_two(np.random.Generator(np.random.SFC64(5)), 200_001, dtype)
+    assert u.shape == (200_001,) and u.dtype == dtype
+    assert u.min() >= 1.0 and u.max() < 2.0
+    assert u.astype(np.float64).mean() == pytest.approx(1.5, abs=0.003)
+    # Each mantissa bit is set in about half the values.
+    kind = np.uint32 if dtype == np.float32 else np.uint64
+    words = u.view(kind)
+    shares = [float(((words >> kind(b)) & kind(1)).mean()) for b in range(bits)]
+    assert min(shares) > 0.49 and max(shares) < 0.51
