@@ -189,12 +189,12 @@ def _one_to_two(rng: np.random.Generator, count: int, dtype: type) -> Array:
 def standard_normals(rng: np.random.Generator, shape: tuple[int, ...], dtype: type) -> Array:
     """Standard normal draws by the Box-Muller transform, from pairs of uniforms.
 
-    NumPy's ziggurat (`standard_normal`) branches per draw and costs about 10 ns a value here;
-    the transform is a few vectorised passes (log, sqrt, cos, sin, products), about a third
-    of that in float32. Exact in distribution; the radius's uniform is at least 2^-23 in
-    float32, which bounds |z| at sqrt(2 ln 2^23) = 5.65, a tail of 1.6e-8. Values come in
-    pairs: the first half of the output holds r cos(theta), the second r sin(theta), so an
-    odd count drops the last sine.
+    NumPy's `standard_normal` is a ziggurat, which branches draw by draw; the transform is a
+    few vectorised passes (log, sqrt, cos, sin, products). Drawn as the Monte Carlo draws (a
+    generator per block, two threads), it took 0.09-0.11 s for 62 blocks of 327,680 float32
+    normals, against 0.16-0.17 s. Exact in distribution; 1 - u1 >= 2^-23 in float32 bounds
+    |z| at sqrt(2 ln 2^23) = 5.65, a tail of 1.6e-8. Values come in pairs: the first half of
+    the output holds r cos(theta), the second r sin(theta), so an odd count drops the last sine.
 
     >>> z = standard_normals(np.random.Generator(np.random.SFC64(1)), (200_000,), np.float64)
     >>> bool(abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01), z.dtype.name

@@ -277,9 +277,12 @@ def test_box_muller_normals_are_standard_normal(dtype: type) -> None:
     assert np.mean(flat > 1.96) == pytest.approx(0.025, abs=0.002)
     assert np.mean(np.abs(flat) < 0.674489750196) == pytest.approx(0.5, abs=0.005)
     assert np.mean(flat**4) == pytest.approx(3.0, abs=0.06)  # kurtosis of a normal
-    # The cosine and sine halves are uncorrelated.
-    half = flat.size // 2
-    assert abs(np.corrcoef(flat[:half], flat[half : 2 * half])[0, 1]) < 0.01
+    # The two normals of each pair (r cos theta first, r sin theta a half further) are
+    # uncorrelated, and so are their squares (they share the radius, yet are independent).
+    pairs = (flat.size + 1) // 2
+    cosines, sines = flat[: flat.size - pairs], flat[pairs:]
+    assert abs(np.corrcoef(cosines, sines)[0, 1]) < 0.01
+    assert abs(np.corrcoef(cosines**2, sines**2)[0, 1]) < 0.01
     assert np.isfinite(flat).all()
 
 
