@@ -304,11 +304,10 @@ def sorted_percentiles(ordered: Array, q: tuple[float, ...]) -> list[float]:
     >>> sorted_percentiles(np.array([1.0, 2.0, 4.0, 8.0]), (0, 50, 90, 100))
     [1.0, 3.0, 6.800000000000001, 8.0]
     """
-    n = ordered.size
-    virtual = (n - 1) * (np.asarray(q, dtype=np.float64) / 100)
-    previous = np.floor(virtual)
-    after = previous + 1
-    previous[virtual >= n - 1] = after[virtual >= n - 1] = n - 1
+    last = ordered.size - 1
+    virtual = last * (np.asarray(q, dtype=np.float64) / 100)
+    previous = np.minimum(np.floor(virtual), last)
+    after = np.minimum(previous + 1, last)
     gamma = virtual - previous
     a, b = ordered[previous.astype(np.intp)], ordered[after.astype(np.intp)]
     diff = b - a
@@ -317,15 +316,17 @@ def sorted_percentiles(ordered: Array, q: tuple[float, ...]) -> list[float]:
     return values.tolist()
 
 
-def sorted_histogram(ordered: Array, edges: Array) -> Array:
-    """`np.histogram(x, bins=edges)[0]` of sorted `x`: bins [e_i, e_i+1), the last one closed.
+def sorted_histogram(ordered: Array, bins: int, range: tuple[float, float]) -> tuple[Array, Array]:
+    """`np.histogram(x, bins, range)` of sorted `x`: NumPy's edges, and the counts by binary
+    search instead of a pass over every value. Bins are [e_i, e_i+1), the last one closed.
 
-    >>> sorted_histogram(np.array([0.0, 0.5, 1.0, 1.0, 2.0, 3.0]), np.array([0.0, 1.0, 2.0]))
-    array([2, 3])
+    >>> sorted_histogram(np.array([0.0, 0.5, 1.0, 1.0, 2.0, 3.0]), 2, (0.0, 2.0))
+    (array([2, 3]), array([0., 1., 2.]))
     """
+    edges = np.histogram_bin_edges(ordered, bins=bins, range=range)
     cuts = np.searchsorted(ordered, edges, side="left")
     cuts[-1] = np.searchsorted(ordered, edges[-1], side="right")
-    return np.diff(cuts)
+    return np.diff(cuts), edges
 
 
 def _apply(base: Array, draw: Array, how: str) -> Array:
@@ -435,10 +436,7 @@ def monte_carlo_dcf(
     mean, std = float(good.mean()), float(good.std())
     good.sort()  # one sort gives every percentile and the histogram's counts
     lowest, *q, highest = sorted_percentiles(good, (0.5, *PERCENTILES, 99.5))
-    if lowest == highest:  # one distinct value: a unit-wide range around it, as np.histogram
-        lowest, highest = lowest - 0.5, highest + 0.5
-    edges = np.linspace(lowest, highest, bins + 1)
-    counts = sorted_histogram(good, edges)
+    counts, edges = sorted_histogram(good, bins, (lowest, highest))
     return MonteCarloResult(
         n_requested=n,
         n_valid=n_valid,
@@ -450,7 +448,11 @@ def monte_carlo_dcf(
         percentiles={k: float(v) for k, v in zip(PERCENTILES, q, strict=True)},
         mean=mean,
         std=std,
-        prob_above_offer=None if offer_price is None else float((good > offer_price).mean()),
+        prob_above_offer=(
+            None
+            if offer_price is None
+            else (n_valid - int(np.searchsorted(good, offer_price, side="right"))) / n_valid
+        ),
         histogram_counts=tuple(int(c) for c in counts),
         histogram_edges=tuple(float(e) for e in edges),
     )

@@ -256,13 +256,14 @@ def test_percentiles_and_histogram_from_one_sort_equal_numpys(values: list[float
     ordered = np.sort(x)
     ours = sorted_percentiles(ordered, q)
     assert ours == np.percentile(x, q).tolist()
-    lowest, highest = ours[0], ours[-1]
-    counts, edges = np.histogram(x, bins=40, range=(lowest, highest))
-    if lowest == highest:
-        lowest, highest = lowest - 0.5, highest + 0.5
-    ours_edges = np.linspace(lowest, highest, 41)
+    counts, edges = np.histogram(x, bins=40, range=(ours[0], ours[-1]))
+    ours_counts, ours_edges = sorted_histogram(ordered, 40, (ours[0], ours[-1]))
     assert ours_edges.tolist() == edges.tolist()
-    assert sorted_histogram(ordered, ours_edges).tolist() == counts.tolist()
+    assert ours_counts.tolist() == counts.tolist()
+    # P(x > offer), read off the sort as the Monte Carlo does, is the mean of the comparison.
+    offer = ours[3]
+    above = (x.size - int(np.searchsorted(ordered, offer, side="right"))) / x.size
+    assert above == float((x > offer).mean())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
