@@ -5,8 +5,11 @@ in-flight requests before exiting (graceful shutdown), and each worker builds it
 database pool in the app's lifespan. Everything is set from the environment.
 """
 
+import mmap
 import os
 from typing import Any
+
+from app.web.connections import SLOT_FIELDS, WorkerLoad, share_load
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -39,14 +42,32 @@ scheduler moves between cores finds its caches cold), but PDFs laid out while ev
 busy starved: in a 5-minute soak they took up to 42 s and 7 passed wrk's 30 s timeout."""
 
 
+LOAD_SLOTS = 64
+"""Up to this many workers share their load (app/web/connections.py); any more only
+reconnect clients by chance."""
+_load = mmap.mmap(-1, 8 * SLOT_FIELDS * LOAD_SLOTS)  # anonymous, shared: forks inherit it
+WorkerLoad.free_all(memoryview(_load))
+
+
 def pre_fork(server: Any, worker: Any) -> None:
-    """In the master: choose the new worker's CPU while the live workers' choices are known."""
+    """In the master: choose the new worker's load slot and CPU while the live workers'
+    choices are known."""
+    held = {getattr(w, "slot", None) for w in server.WORKERS.values()}
+    worker.slot = min(set(range(LOAD_SLOTS)) - held, default=None)
     if worker_cpu_affinity and hasattr(os, "sched_getaffinity"):
         taken = [getattr(w, "cpu", None) for w in server.WORKERS.values()]
         worker.cpu = min(sorted(os.sched_getaffinity(0)), key=taken.count)
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """In the new worker: keep to the chosen CPU."""
+    """In the new worker, before it builds the app: publish its load; keep to its CPU."""
+    if worker.slot is not None:
+        share_load(memoryview(_load), worker.slot)
     if getattr(worker, "cpu", None) is not None:
         os.sched_setaffinity(0, {worker.cpu})
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master: a worker that is gone (even by kill -9) no longer counts as a sibling."""
+    if getattr(worker, "slot", None) is not None:
+        WorkerLoad.free(memoryview(_load), worker.slot)

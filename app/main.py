@@ -36,6 +36,7 @@ from app.reports import layout as report_layout
 from app.reports import pages as reports_pages
 from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
+from app.web import connections
 from app.web.api_errors import COMMON
 from app.web.connections import KeepAliveLimitMiddleware
 from app.web.csrf import CsrfCookieMiddleware
@@ -250,7 +251,9 @@ def create_app(
     app.state.secret_key = key
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
-    app.add_middleware(KeepAliveLimitMiddleware, requests=settings.keepalive_requests)
+    app.add_middleware(
+        KeepAliveLimitMiddleware, requests=settings.keepalive_requests, load=connections.shared
+    )
     if settings.log_requests:
         configure_logging(settings.log_level)
     build_stack = app.build_middleware_stack
