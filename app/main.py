@@ -38,7 +38,6 @@ from app.settings import Settings, get_settings, secret_key
 from app.valuation import api as valuation_api
 from app.web import connections
 from app.web.api_errors import COMMON
-from app.web.connections import KeepAliveLimitMiddleware
 from app.web.csrf import CsrfCookieMiddleware
 from app.web.observe import RequestLogMiddleware, configure_logging
 from app.web.openapi import standard_bounds
@@ -252,7 +251,9 @@ def create_app(
     app.add_middleware(CsrfCookieMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, limit=settings.max_upload_bytes)
     app.add_middleware(
-        KeepAliveLimitMiddleware, requests=settings.keepalive_requests, load=connections.shared
+        connections.KeepAliveLimitMiddleware,
+        requests=settings.keepalive_requests,
+        load=connections.shared,
     )
     if settings.log_requests:
         configure_logging(settings.log_level)

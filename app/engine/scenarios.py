@@ -179,8 +179,8 @@ def _one_to_two(rng: np.random.Generator, count: int, dtype: type) -> Array:
     rest of the Box-Muller transform. Resolution: 2^-23 (float32) or 2^-52 (float64).
     """
     kind, shift, one = _MANTISSA[np.dtype(dtype)]
-    words = np.dtype(kind).itemsize
-    bits = rng.bit_generator.random_raw(-(-count * words // 8)).view(kind)[:count]
+    itemsize = np.dtype(kind).itemsize
+    bits = rng.bit_generator.random_raw(-(-count * itemsize // 8)).view(kind)[:count]
     np.right_shift(bits, kind(shift), out=bits)
     np.bitwise_or(bits, kind(one), out=bits)
     return bits.view(dtype)
@@ -329,6 +329,15 @@ def sorted_histogram(ordered: Array, bins: int, range: tuple[float, float]) -> t
     return np.diff(cuts), edges
 
 
+def sorted_share_above(ordered: Array, value: float) -> float:
+    """`float((x > value).mean())` of sorted `x`, by one binary search.
+
+    >>> sorted_share_above(np.array([1.0, 2.0, 2.0, 4.0]), 2.0)
+    0.25
+    """
+    return (ordered.size - int(np.searchsorted(ordered, value, side="right"))) / ordered.size
+
+
 def _apply(base: Array, draw: Array, how: str) -> Array:
     if how == "add":
         return base + draw
@@ -434,7 +443,7 @@ def monte_carlo_dcf(
     if n_valid == 0:
         raise EngineInputError("distributions", "every draw broke a rule; no valid scenario")
     mean, std = float(good.mean()), float(good.std())
-    good.sort()  # one sort gives every percentile and the histogram's counts
+    good.sort()  # one sort gives every percentile, the histogram's counts and P(> offer)
     lowest, *q, highest = sorted_percentiles(good, (0.5, *PERCENTILES, 99.5))
     counts, edges = sorted_histogram(good, bins, (lowest, highest))
     return MonteCarloResult(
@@ -448,11 +457,7 @@ def monte_carlo_dcf(
         percentiles={k: float(v) for k, v in zip(PERCENTILES, q, strict=True)},
         mean=mean,
         std=std,
-        prob_above_offer=(
-            None
-            if offer_price is None
-            else (n_valid - int(np.searchsorted(good, offer_price, side="right"))) / n_valid
-        ),
+        prob_above_offer=None if offer_price is None else sorted_share_above(good, offer_price),
         histogram_counts=tuple(int(c) for c in counts),
         histogram_edges=tuple(float(e) for e in edges),
     )

@@ -38,6 +38,11 @@ HALF_LIFE_S = 0.25
 requests, short enough to see a move of one connection within a second."""
 
 
+def _floats(buffer: memoryview) -> memoryview:
+    """The shared bytes as float64 values (any memoryview of them, whatever its format)."""
+    return buffer.cast("B").cast("d")
+
+
 class WorkerLoad:
     """Each worker's requests in flight, smoothed over time, in memory its siblings share.
 
@@ -50,7 +55,7 @@ class WorkerLoad:
     def __init__(
         self, buffer: memoryview, slot: int, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.values = buffer.cast("B").cast("d")
+        self.values = _floats(buffer)
         self.slot = slot
         self.clock = clock
         self.base = slot * SLOT_FIELDS
@@ -60,23 +65,24 @@ class WorkerLoad:
 
     @staticmethod
     def free_all(buffer: memoryview) -> None:
-        values = buffer.cast("B").cast("d")
+        values = _floats(buffer)
         for base in range(0, len(values), SLOT_FIELDS):
             values[base + 2] = FREE
 
     @staticmethod
     def free(buffer: memoryview, slot: int) -> None:
-        buffer.cast("B").cast("d")[slot * SLOT_FIELDS + 2] = FREE
+        _floats(buffer)[slot * SLOT_FIELDS + 2] = FREE
 
     def _average(self, base: int, now: float) -> float:
         average, since, current = self.values[base : base + SLOT_FIELDS]
         # The count held at `current` since `since`: the average decays towards it.
         return current + (average - current) * math.exp2(-max(now - since, 0.0) / HALF_LIFE_S)
 
-    def _change(self, step: int) -> None:
+    def _change(self, step: int, gone: float = 0.0) -> None:
+        """Bring the average up to now, less `gone` clients, then count `step` in or out."""
         now = self.clock()
         base = self.base
-        self.values[base] = self._average(base, now)
+        self.values[base] = self._average(base, now) - gone
         self.values[base + 1] = now
         self.values[base + 2] += step
 
@@ -101,9 +107,7 @@ class WorkerLoad:
     def shed(self) -> None:
         """One client is leaving: count it gone now, so the next response does not send a
         second one after it before the averages have moved."""
-        now = self.clock()
-        self.values[self.base] = self._average(self.base, now) - 1.0
-        self.values[self.base + 1] = now
+        self._change(0, gone=1.0)
 
 
 shared: WorkerLoad | None = None

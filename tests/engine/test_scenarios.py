@@ -16,6 +16,7 @@ from app.engine.scenarios import (
     _rule_breaks,
     sorted_histogram,
     sorted_percentiles,
+    sorted_share_above,
     standard_normals,
 )
 
@@ -262,8 +263,7 @@ def test_percentiles_and_histogram_from_one_sort_equal_numpys(values: list[float
     assert ours_counts.tolist() == counts.tolist()
     # P(x > offer), read off the sort as the Monte Carlo does, is the mean of the comparison.
     offer = ours[3]
-    above = (x.size - int(np.searchsorted(ordered, offer, side="right"))) / x.size
-    assert above == float((x > offer).mean())
+    assert sorted_share_above(ordered, offer) == float((x > offer).mean())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
