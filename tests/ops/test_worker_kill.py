@@ -1,8 +1,9 @@
 """kill -9 of a gunicorn worker in the middle of requests, writes among them.
 
-The worker killed is one whose database transaction has written rows and not committed (found
-in pg_stat_activity, mapped to the worker by its socket's port), and PostgreSQL is asked how
-that transaction ended: aborted. The requests on the other worker succeed, gunicorn replaces
+The worker killed is one whose database transaction has written rows and not ended (found in
+pg_stat_activity, mapped to the worker by its socket's port), frozen with SIGSTOP while its
+backend waits on it, so only the kill can end that transaction; PostgreSQL is then asked how
+it ended: aborted. The requests on the other worker succeed, gunicorn replaces
 the dead one, and no partial write exists: every stored version is whole (its run, its audit
 row, its hash), numbered without gaps on an unbroken parent chain, and the deal's current
 version is the newest.
@@ -11,6 +12,7 @@ version is the newest.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -140,37 +142,70 @@ def _local_ports(pid: int) -> set[int]:
 
 
 OPEN_WRITES = """
-SELECT client_port,
+SELECT a.client_port,
        ((pg_snapshot_xmax(pg_current_snapshot())::text::bigint >> 32) << 32
-        | backend_xid::text::bigint)::text
-FROM pg_stat_activity
-WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+        | a.backend_xid::text::bigint)::text,
+       a.state
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL
+  AND a.pid <> pg_backend_pid()
+  AND EXISTS (SELECT FROM pg_locks l
+              WHERE l.pid = a.pid AND l.granted AND l.mode = 'RowExclusiveLock'
+                AND l.relation = 'assumption_sets'::regclass)
 """
-"""Each app connection whose transaction has written and not yet committed, with its xid8."""
+"""Each app connection whose transaction has inserted a version and not yet ended: its port,
+its xid8, and whether the backend runs a statement or waits for the app's next one."""
 
 
-def _worker_mid_write(monitor: psycopg.Connection, workers: set[int]) -> tuple[int, str] | None:
-    """A worker in the middle of a write transaction, and that transaction's id."""
-    open_writes = dict(monitor.execute(OPEN_WRITES).fetchall())
+IDLE = "idle in transaction"  # the backend waits for the app's next statement
+
+
+def _open_writes(monitor: psycopg.Connection) -> dict[int, tuple[str, str]]:
+    return {port: (xid, state) for port, xid, state in monitor.execute(OPEN_WRITES)}
+
+
+def _worker_mid_write(
+    monitor: psycopg.Connection, workers: set[int]
+) -> tuple[int, int, str] | None:
+    """A worker whose write transaction waits on it: its pid, its connection's port, the xid8."""
+    waiting = {p: xid for p, (xid, state) in _open_writes(monitor).items() if state == IDLE}
     for pid in workers:
         with contextlib.suppress(OSError):
-            for port in _local_ports(pid) & open_writes.keys():
-                return pid, open_writes[port]
+            for port in _local_ports(pid) & waiting.keys():
+                return pid, port, waiting[port]
     return None
 
 
+def _stopped(pid: int) -> bool:
+    """The process is frozen by SIGSTOP (state T in /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "T"
+
+
 def _kill_mid_write(server: ops.Gunicorn, monitor: psycopg.Connection) -> tuple[int, float, str]:
-    """kill -9 a worker while its transaction has written rows: which, when, how it ended."""
-    found: list[tuple[int, str]] = []
+    """kill -9 a worker whose transaction has written rows: which, when, how it ended.
 
-    def mid_write() -> bool:
+    Seen from outside, a write can end by itself between being seen and the kill landing (a
+    commit, or a 409's rollback, which PostgreSQL also reports as aborted). So the worker is
+    frozen first; if its transaction is then still open and its backend waits idle for the
+    app's next statement, nothing but the kill can end it. Otherwise it is let go, and another
+    moment is tried."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         hit = _worker_mid_write(monitor, server.workers())
-        found[:] = [hit] if hit else []
-        return bool(hit)
-
-    ops.wait_until(mid_write, 20, "a worker in the middle of a write", every=0.01)
-    (victim, xid), killed_at = found[0], time.monotonic()
-    os.kill(victim, signal.SIGKILL)
+        if hit is None:
+            time.sleep(0.005)
+            continue
+        victim, port, xid = hit
+        os.kill(victim, signal.SIGSTOP)
+        ops.wait_until(functools.partial(_stopped, victim), 5, "the worker to freeze", every=0.001)
+        if _open_writes(monitor).get(port) == (xid, IDLE):
+            os.kill(victim, signal.SIGKILL)
+            killed_at = time.monotonic()
+            break
+        os.kill(victim, signal.SIGCONT)
+    else:
+        raise AssertionError("no worker frozen mid-write within 20 s")
     ended: list[str] = []
 
     def settled() -> bool:
@@ -196,18 +231,13 @@ def test_killing_a_worker_mid_write_loses_nothing_and_others_succeed(tmp_path: P
         threads = [threading.Thread(target=load.writer) for _ in range(3)]
         threads += [threading.Thread(target=load.reader) for _ in range(2)]
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        original, endings, victims = server.workers(), [], set()
+        original = server.workers()
         for thread in threads:
             thread.start()
         try:
             with psycopg.connect(dsn, autocommit=True) as monitor:
                 ops.wait_until(lambda: load.count("confirm", 201) >= 2, 30, "saved versions")
-                # The timing is the database's, so a write may commit just before the kill
-                # lands; up to three kills, until one cuts a transaction that had written.
-                while len(endings) < 3 and "aborted" not in endings:
-                    victim, killed_at, ended = _kill_mid_write(server, monitor)
-                    endings.append(ended)
-                    victims.add(victim)
+                victim, killed_at, ended = _kill_mid_write(server, monitor)
             ops.wait_until(
                 lambda: (
                     load.count("confirm", 201, after=killed_at + 0.5) >= 3
@@ -224,14 +254,14 @@ def test_killing_a_worker_mid_write_loses_nothing_and_others_succeed(tmp_path: P
         versions, audited = _check_whole(url)
         log = server.log_text()
 
-    assert "aborted" in endings  # a kill cut a write in half; the database rolled it back
-    # Only requests in flight on a killed worker may have failed; everything sent after the
-    # last kill got a real answer (a conflict between two writers is an answer).
+    assert ended == "aborted"  # the kill cut a write in half; the database rolled it back
+    # Only requests in flight on the killed worker may have failed; everything sent after the
+    # kill got a real answer (a conflict between two writers is an answer).
     after = [(w, s) for t, w, s in load.outcomes if t > killed_at + 0.05]
     assert after and all(s in (200, 201, 409) for _, s in after), after
     assert all(s in (200, 201, 409) or isinstance(s, str) for _, _, s in load.outcomes)
     assert any(w == "confirm" and isinstance(s, str) for _, w, s in load.outcomes)
-    assert len(workers) == 2 and not workers & victims and replacements
+    assert len(workers) == 2 and victim not in workers and replacements
     assert all(f"Booting worker with pid: {pid}" in log for pid in replacements)
     # Every 201 is a stored version; a confirm cut off with its worker may have landed or not,
     # but never in part (checked above), and nothing else wrote.
