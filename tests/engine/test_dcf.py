@@ -227,3 +227,31 @@ def test_thread_count_does_not_change_a_bit() -> None:
     two = dcf(inputs, per_year=False, block=512, threads=2)
     np.testing.assert_array_equal(one.value_per_share, two.value_per_share)
     np.testing.assert_array_equal(one.implied_terminal_growth, two.implied_terminal_growth)
+
+
+def test_the_layout_of_per_year_inputs_does_not_change_a_bit() -> None:
+    # Row-major (scenarios, years) inputs are turned year-first in tiles of TILE scenarios;
+    # year-first ones (a transposed view) are read as they are. 10,000 scenarios: two whole
+    # tiles and a partial one in a block, and a second, partial block.
+    rng = np.random.default_rng(11)
+    n = 10_000
+    paths = {
+        name: rng.uniform(low, high, (n, 4))
+        for name, low, high in [
+            ("revenue_growth", -0.05, 0.25),
+            ("ebit_margin", 0.05, 0.3),
+            ("da_pct_revenue", 0.02, 0.06),
+            ("capex_pct_revenue", 0.03, 0.08),
+        ]
+    }
+    inputs = replace(EXAMPLE, wacc=rng.uniform(0.08, 0.12, n), **paths)
+    turned = replace(inputs, **{k: np.ascontiguousarray(v.T).T for k, v in paths.items()})
+    assert turned.revenue_growth.strides == (8, n * 8)
+    rows = dcf(inputs, per_year=False, block=6_000)
+    years = dcf(turned, per_year=False, block=6_000)
+    for name in SUMMARY:
+        np.testing.assert_array_equal(getattr(rows, name), getattr(years, name))
+    for i in (0, 4_095, 4_096, 5_999, 6_000, n - 1):
+        alone = dcf(replace(inputs, wacc=inputs.wacc[i], **{k: v[i] for k, v in paths.items()}))
+        assert rows.value_per_share[i] == alone.value_per_share
+        assert rows.tv_share_of_ev[i] == alone.tv_share_of_ev
