@@ -282,10 +282,7 @@ def kernel(p: Prepared, out: dict[str, Array], lo: int, hi: int, per_year: bool)
     step = 1.0 / (1.0 + wacc)
     keep = 1.0 - v["tax_rate"]
     nwc = v["nwc_pct_revenue"]
-    growth, margin, da, capex = (
-        _years_first(v[name])
-        for name in ("revenue_growth", "ebit_margin", "da_pct_revenue", "capex_pct_revenue")
-    )
+    growth, margin, da, capex = (_years_first(v[name]) for name in PER_YEAR)
     cash_items = da - capex  # D&A less capex, per unit of revenue
     flat_items = cash_items.ndim == 1 and bool((cash_items == cash_items[0]).all())
     base = v["base_revenue"]
@@ -400,7 +397,7 @@ def _years_first(array: Array) -> Array:
     """A per-year input with the year first, so each year the loop reads is one contiguous row.
 
     A (scenarios, years) block read one year at a time strides 8 x years bytes and touches a
-    new cache line per value; where the block outgrows L2 that cost three times a copy turned
+    new cache line per value; where the block outgrows L2 that cost about three times a copy turned
     in cache-sized tiles (measured on a Sapphire Rapids machine, docs/benchmarks.md). Inputs
     already laid out year by year (the Monte Carlo draws, a shared path, a grid's broadcast
     axes) are only viewed that way.

@@ -197,13 +197,16 @@ def _kill_mid_write(server: ops.Gunicorn, monitor: psycopg.Connection) -> tuple[
             time.sleep(0.005)
             continue
         victim, port, xid = hit
+        frozen_mid_write = False
         os.kill(victim, signal.SIGSTOP)
-        ops.wait_until(functools.partial(_stopped, victim), 5, "the worker to freeze", every=0.001)
-        if _open_writes(monitor).get(port) == (xid, IDLE):
-            os.kill(victim, signal.SIGKILL)
+        try:
+            ops.wait_until(functools.partial(_stopped, victim), 5, "the worker to freeze", 0.001)
+            frozen_mid_write = _open_writes(monitor).get(port) == (xid, IDLE)
+        finally:  # never leave a worker frozen
+            os.kill(victim, signal.SIGKILL if frozen_mid_write else signal.SIGCONT)
+        if frozen_mid_write:
             killed_at = time.monotonic()
             break
-        os.kill(victim, signal.SIGCONT)
     else:
         raise AssertionError("no worker frozen mid-write within 20 s")
     ended: list[str] = []
