@@ -397,13 +397,13 @@ def _years_first(array: Array) -> Array:
     """A per-year input with the year first, so each year the loop reads is one contiguous row.
 
     A (scenarios, years) block read one year at a time strides 8 x years bytes and touches a
-    new cache line per value; where the block outgrows L2 that cost about three times a copy turned
-    in cache-sized tiles (measured on a Sapphire Rapids machine, docs/benchmarks.md). Inputs
-    already laid out year by year (the Monte Carlo draws, a shared path, a grid's broadcast
-    axes) are only viewed that way.
+    new cache line per value; where the block outgrows L2 that costs about three times a copy
+    turned in cache-sized tiles (measured on a Sapphire Rapids machine, docs/benchmarks.md).
+    Inputs already laid out year by year (the Monte Carlo draws, a shared path, a grid's
+    broadcast axes) are only viewed that way.
 
-    >>> block = np.arange(6.0).reshape(3, 2)
-    >>> _years_first(block).tolist(), _years_first(block).flags.c_contiguous
+    >>> turned = _years_first(np.arange(6.0).reshape(3, 2))
+    >>> turned.tolist(), turned.flags.c_contiguous
     ([[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]], True)
     """
     view = np.moveaxis(array, -1, 0)

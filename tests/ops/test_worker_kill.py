@@ -190,12 +190,12 @@ def _kill_mid_write(server: ops.Gunicorn, monitor: psycopg.Connection) -> tuple[
     frozen first; if its transaction is then still open and its backend waits idle for the
     app's next statement, nothing but the kill can end it. Otherwise it is let go, and another
     moment is tried."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    caught: list[tuple[int, str, float]] = []  # (victim, xid8, killed at)
+
+    def kill_if_frozen_mid_write() -> bool:
         hit = _worker_mid_write(monitor, server.workers())
         if hit is None:
-            time.sleep(0.005)
-            continue
+            return False
         victim, port, xid = hit
         frozen_mid_write = False
         os.kill(victim, signal.SIGSTOP)
@@ -205,10 +205,11 @@ def _kill_mid_write(server: ops.Gunicorn, monitor: psycopg.Connection) -> tuple[
         finally:  # never leave a worker frozen
             os.kill(victim, signal.SIGKILL if frozen_mid_write else signal.SIGCONT)
         if frozen_mid_write:
-            killed_at = time.monotonic()
-            break
-    else:
-        raise AssertionError("no worker frozen mid-write within 20 s")
+            caught.append((victim, xid, time.monotonic()))
+        return frozen_mid_write
+
+    ops.wait_until(kill_if_frozen_mid_write, 20, "a worker frozen mid-write", every=0.005)
+    ((victim, xid, killed_at),) = caught
     ended: list[str] = []
 
     def settled() -> bool:
